@@ -1,0 +1,3 @@
+"""Embedded two-VM lab: two Debian 12 QEMU nodes in a private network namespace."""
+
+__version__ = "1"

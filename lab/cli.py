@@ -1,0 +1,327 @@
+"""Command line: up | down | status | ssh | power | link | exec."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from lab import accel as accel_mod
+from lab import config, image, inventory, netns, preflight, qemu
+from lab.config import Node
+from lab.errors import LabError
+
+SSH_OPTIONS = [
+    "-o", "BatchMode=yes",
+    "-o", "StrictHostKeyChecking=no",
+    "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR",
+    "-o", "ConnectTimeout=5",
+]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad arguments on one line, like every other lab error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"lab: error: {message} (see: python -m lab --help)\n")
+        raise SystemExit(2)
+
+
+class Clock:
+    """Prints progress lines with the seconds elapsed since the command began."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def __call__(self, message: str) -> None:
+        print(f"[{self.elapsed():5.0f}s] {message}", file=sys.stderr, flush=True)
+
+
+def build_parser() -> Parser:
+    """The CLI's argument parser."""
+    p = Parser(prog="lab", description="Two-VM Debian HA lab (QEMU in netns "
+               f"{config.NETNS}).")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    names = [n.name for n in config.NODES]
+
+    up = sub.add_parser("up", help="build if needed, start both nodes, wait for SSH")
+    up.add_argument("--fresh", action="store_true", help="discard overlays and data disks")
+    up.add_argument("--profile", choices=inventory.PROFILES, default="hardened")
+    up.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S,
+                    help="seconds to wait for SSH per node")
+
+    down = sub.add_parser("down", help="stop nodes, remove the lab network")
+    down.add_argument("--purge", action="store_true", help="also delete overlays and disks")
+
+    sub.add_parser("status", help="per node: running, pid, accel, SSH")
+
+    ssh = sub.add_parser("ssh", help="ssh to a node inside the namespace")
+    ssh.add_argument("node", choices=names)
+    ssh.add_argument("cmd", nargs=argparse.REMAINDER)
+
+    power = sub.add_parser("power", help="power a node on or off (SIGKILL)")
+    power.add_argument("node", choices=names)
+    power.add_argument("state", choices=["on", "off"])
+    power.add_argument("--wait", action="store_true", help="on: wait until SSH answers")
+    power.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S)
+
+    link = sub.add_parser("link", help="plug or unplug a node's network cable")
+    link.add_argument("node", choices=names)
+    link.add_argument("state", choices=["up", "down"])
+
+    ex = sub.add_parser("exec", help="run a host command inside the namespace")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER)
+    return p
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse and validate; ``exec`` needs a command after ``--``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "exec":
+        cmd = list(args.cmd)
+        if cmd and cmd[0] == "--":
+            cmd = cmd[1:]
+        if not cmd:
+            parser.error("exec needs a command: python -m lab exec -- CMD [ARGS...]")
+        args.cmd = cmd
+    if args.command == "ssh" and args.cmd and args.cmd[0] == "--":
+        args.cmd = args.cmd[1:]
+    if getattr(args, "timeout", 1.0) <= 0:
+        parser.error("--timeout must be positive")
+    return args
+
+
+@contextlib.contextmanager
+def state_lock() -> Iterator[None]:
+    """Serialize commands that change the lab (two `up`s must not race)."""
+    config.state_root().mkdir(parents=True, exist_ok=True)
+    with open(config.state_root() / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def _image_record() -> Path:
+    return config.state_root() / "image"
+
+
+def active_image() -> image.Image:
+    """The image the nodes were started from (falls back to the current recipe)."""
+    try:
+        h = _image_record().read_text().strip()
+    except OSError:
+        return image.current_image()
+    return image.Image(config.cache_root() / h, h)
+
+
+def ssh_command(node: Node, key: Path, cmd: Sequence[str] = (), timeout: int = 5) -> list[str]:
+    """ssh to ``node`` inside the namespace with the lab key."""
+    opts = [o if not o.startswith("ConnectTimeout=") else f"ConnectTimeout={timeout}"
+            for o in SSH_OPTIONS]
+    return netns.wrap(["ssh", "-i", str(key), *opts, f"root@{node.address}", *cmd])
+
+
+def ssh_answers(node: Node, key: Path, timeout: int = 5) -> bool:
+    """True when the node runs a command over SSH."""
+    proc = subprocess.run(ssh_command(node, key, ["true"], timeout), stdin=subprocess.DEVNULL,
+                          capture_output=True, check=False, timeout=timeout + 10)
+    return proc.returncode == 0
+
+
+def console_tail(node: Node, lines: int = 15) -> str:
+    """Last lines of the node's serial console log."""
+    try:
+        text = qemu.paths(node).console.read_text(errors="replace")
+    except OSError:
+        return "(no console log)"
+    return "\n".join("    " + ln for ln in text.rstrip().splitlines()[-lines:])
+
+
+def wait_ssh(nodes: Sequence[Node], key: Path, timeout: float, clock: Clock) -> dict[str, float]:
+    """Wait until every node answers SSH; return seconds to SSH per node."""
+    start = time.monotonic()
+    pending = list(nodes)
+    reached: dict[str, float] = {}
+    while pending:
+        for node in list(pending):
+            if qemu.running_pid(node) is None:
+                raise LabError(f"{node.name}: QEMU exited while booting\n{console_tail(node)}")
+            if ssh_answers(node, key):
+                reached[node.name] = time.monotonic() - start
+                clock(f"{node.name} answers SSH ({reached[node.name]:.0f} s after start)")
+                pending.remove(node)
+        if pending and time.monotonic() - start > timeout:
+            node = pending[0]
+            raise LabError(f"{node.name} did not answer SSH within {timeout:.0f} s "
+                           f"(console {qemu.paths(node).console}), last lines:\n"
+                           f"{console_tail(node)}")
+        if pending:
+            time.sleep(1.0)
+    return reached
+
+
+def _node_accel(node: Node, default: str) -> str:
+    try:
+        return qemu.paths(node).accel_file.read_text().strip() or default
+    except OSError:
+        return default
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    clock = Clock()
+    preflight.check_root()
+    preflight.check_tools()
+    with state_lock():
+        img = image.current_image()
+        if not img.is_ready():
+            preflight.check_disk(config.cache_root(), config.state_root())
+            clock(f"building node image {img.recipe_hash} into {img.directory}")
+            image.build(img, clock)
+        old = active_image()
+        stale = old.recipe_hash != img.recipe_hash
+        accel = accel_mod.choose(img, clock)
+        for node in config.NODES:
+            if (args.fresh or (stale and qemu.running_pid(node))) and qemu.kill(node):
+                clock(f"{node.name}: stopped" + (" (image changed)" if stale else ""))
+            if args.fresh:
+                qemu.remove_disks(node)
+        _image_record().parent.mkdir(parents=True, exist_ok=True)
+        _image_record().write_text(img.recipe_hash + "\n")
+        to_start = [n for n in config.NODES if qemu.running_pid(n) is None]
+        if to_start:
+            preflight.check_memory()
+            preflight.check_disk(config.state_root())
+        netns.ensure()
+        # node1 first: it holds the listening end of the serial cable.
+        for node in to_start:
+            pid = qemu.start(node, img, accel)
+            clock(f"{node.name}: QEMU started (pid {pid}, {accel})")
+        clock("waiting for SSH on both nodes")
+        wait_ssh(config.NODES, img.key, args.timeout, clock)
+        path = inventory.write(inventory.build(img.key, accel, args.profile))
+        clock(f"lab up; inventory {path}")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    with state_lock():
+        for node in config.NODES:
+            if qemu.kill(node):
+                print(f"{node.name}: stopped")
+            if args.purge:
+                qemu.remove_disks(node)
+        netns.remove()
+        config.serial_link_socket().unlink(missing_ok=True)
+    left = netns.leftovers()
+    if left:
+        raise LabError(f"still present after down: {', '.join(left)}")
+    print("lab down" + (" (overlays and disks purged)" if args.purge else ""))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    img = active_image()
+    print(f"image {img.recipe_hash} ({'ready' if img.is_ready() else 'not built'}) "
+          f"in {img.directory}; netns {config.NETNS} "
+          f"{'present' if netns.exists() else 'absent'}")
+    for node in config.NODES:
+        pid = qemu.running_pid(node)
+        if pid is None:
+            print(f"{node.name}: off")
+            continue
+        answers = netns.exists() and img.is_ready() and ssh_answers(node, img.key, 3)
+        print(f"{node.name}: running pid {pid} accel {_node_accel(node, '?')} "
+              f"rss {qemu.rss_mib(pid):.0f} MiB ssh {'yes' if answers else 'no'}")
+    return 0
+
+
+def _require_lab() -> image.Image:
+    img = active_image()
+    if not img.is_ready() or not netns.exists():
+        raise LabError("the lab is not up: run python -m lab up")
+    return img
+
+
+def cmd_ssh(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    img = _require_lab()
+    cmd = ssh_command(config.node_by_name(args.node), img.key, args.cmd)
+    os.execvp(cmd[0], cmd)
+    return 0  # not reached
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    node = config.node_by_name(args.node)
+    clock = Clock()
+    with state_lock():
+        if args.state == "off":
+            was = qemu.kill(node)
+            print(f"{node.name}: power off" + ("" if was else " (was already off)"))
+            return 0
+        img = _require_lab()
+        if qemu.running_pid(node) is None:
+            preflight.check_memory(config.NODE_MEMORY_MIB * 1024**2 + 512 * 1024**2)
+        accel = _node_accel(node, "") or accel_mod.choose(img, clock)
+        pid = qemu.start(node, img, accel)
+        print(f"{node.name}: power on (pid {pid}, {accel})", flush=True)
+    if args.wait:
+        wait_ssh([node], img.key, args.timeout, clock)
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    node = config.node_by_name(args.node)
+    qemu.set_link(node, args.state == "up")
+    print(f"{node.name}: link {args.state}")
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    if not netns.exists():
+        raise LabError(f"namespace {config.NETNS} does not exist: run python -m lab up")
+    cmd = netns.wrap(args.cmd)
+    try:
+        os.execvp(cmd[0], cmd)
+    except OSError as exc:
+        raise LabError(f"cannot run {args.cmd[0]}: {exc}") from None
+    return 0  # not reached
+
+
+COMMANDS = {
+    "up": cmd_up, "down": cmd_down, "status": cmd_status, "ssh": cmd_ssh,
+    "power": cmd_power, "link": cmd_link, "exec": cmd_exec,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run a command, turning lab errors into one-line messages."""
+    args = parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LabError as exc:
+        print(f"lab: error: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        err = (exc.stderr or b"").decode(errors="replace").strip() if isinstance(
+            exc.stderr, bytes) else (exc.stderr or "").strip()
+        print(f"lab: error: {' '.join(map(str, exc.cmd))} failed (exit {exc.returncode})"
+              + (f": {err.splitlines()[-1]}" if err else ""), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,86 @@
+"""Names, addresses and paths of the lab, in one place."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+NETNS = "halab"
+BRIDGE = "habr0"
+HOST_ADDRESS = "192.168.1.254"
+NETMASK = 24
+VIRTUAL_IP = "192.168.1.3"
+NODE_MEMORY_MIB = 1024
+NODE_CPUS = 1
+DATA_DISK_BYTES = 1024**3
+# Under TCG a node needs ~15-30 s to SSH; 180 s leaves room for a loaded host.
+SSH_TIMEOUT_S = 180.0
+# The suite multiplies its default time budgets by this when nodes run under TCG.
+TCG_BUDGET_SCALE = 2.0
+# Root of the repository holding the lab package (the fault hooks cd there).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FILES_DIR = Path(__file__).resolve().parent / "files"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One lab node: identity and wiring that never change between boots."""
+
+    name: str
+    index: int
+    address: str
+    mac: str
+    tap: str
+    preferred_primary: bool
+
+
+NODES: tuple[Node, ...] = (
+    Node("node1", 1, "192.168.1.1", "52:54:00:00:01:01", "hatap1", True),
+    Node("node2", 2, "192.168.1.2", "52:54:00:00:01:02", "hatap2", False),
+)
+
+
+def node_by_name(name: str) -> Node:
+    """Return the node called ``name`` or raise KeyError."""
+    for node in NODES:
+        if node.name == name:
+            return node
+    raise KeyError(name)
+
+
+def peer_of(node: Node) -> Node:
+    """Return the other node."""
+    return next(n for n in NODES if n.name != node.name)
+
+
+def cache_root() -> Path:
+    """Image cache root (env HA_LAB_CACHE overrides)."""
+    return Path(os.environ.get("HA_LAB_CACHE", "/var/cache/ha-lab"))
+
+
+def state_root() -> Path:
+    """Runtime state root (env HA_LAB_STATE overrides)."""
+    return Path(os.environ.get("HA_LAB_STATE", "/var/lib/ha-lab"))
+
+
+def node_state_dir(node: Node) -> Path:
+    """Per-node state dir: overlay, data disk, console log, pid file, monitor socket."""
+    return state_root() / node.name
+
+
+def serial_link_socket() -> Path:
+    """Unix socket of the null-modem cable (node1 listens, node2 connects)."""
+    return state_root() / "serial-link.sock"
+
+
+def inventory_path() -> Path:
+    """Where the suites read the inventory."""
+    return state_root() / "inventory.yaml"
+
+
+def python_executable() -> str:
+    """Interpreter that runs the lab, used in the fault hook commands."""
+    return sys.executable

@@ -1,0 +1,269 @@
+"""QEMU for one node: command line, disks, start/stop, pid files and the QMP monitor."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import config, netns
+from lab.config import Node
+from lab.errors import LabError
+from lab.image import Image
+
+QEMU = "qemu-system-x86_64"
+NETDEV_ID = "lan"  # the id `set_link` acts on
+
+
+@dataclass(frozen=True)
+class NodePaths:
+    """Files of one node under the state dir."""
+
+    directory: Path
+
+    @property
+    def overlay(self) -> Path:
+        return self.directory / "root.qcow2"
+
+    @property
+    def data_disk(self) -> Path:
+        return self.directory / "data.raw"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.directory / "qemu.pid"
+
+    @property
+    def qmp(self) -> Path:
+        return self.directory / "qmp.sock"
+
+    @property
+    def console(self) -> Path:
+        return self.directory / "console.log"
+
+    @property
+    def accel_file(self) -> Path:
+        return self.directory / "accel"
+
+
+def paths(node: Node) -> NodePaths:
+    """Paths of ``node``."""
+    return NodePaths(config.node_state_dir(node))
+
+
+def accel_args(accel: str) -> list[str]:
+    """Accelerator options; TCG with a bounded translation cache keeps RSS ~1 GB."""
+    if accel == "kvm":
+        return ["-accel", "kvm", "-cpu", "host"]
+    if accel == "tcg":
+        return ["-accel", "tcg,thread=multi,tb-size=256"]
+    raise ValueError(f"unknown accelerator {accel!r}")
+
+
+def kernel_cmdline(node: Node) -> str:
+    """Kernel command line: root, serial console, eth0 naming and the node identity."""
+    return " ".join([
+        "root=/dev/vda", "rw", "console=ttyS0,115200", "net.ifnames=0", "biosdevname=0",
+        "panic=-1", f"systemd.hostname={node.name}",
+        f"halab.hostname={node.name}", f"halab.ip={node.address}/{config.NETMASK}",
+    ])
+
+
+def serial_cable_chardev(node: Node, sock: Path) -> str:
+    """The null-modem cable end: node1 listens, node2 connects and reconnects.
+
+    Reconnect on the client and a fresh listening socket on each server start
+    let the cable survive a power off/on of either node.
+    """
+    if node.preferred_primary:
+        return f"socket,id=cable,path={sock},server=on,wait=off"
+    return f"socket,id=cable,path={sock},reconnect=1"
+
+
+def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths,
+                 cable_socket: Path) -> list[str]:
+    """Full QEMU command line for ``node`` (pure: builds, does not run)."""
+    p = node_paths
+    return [
+        QEMU,
+        "-name", f"halab-{node.name},process=halab-{node.name}",
+        "-machine", "q35",
+        *accel_args(accel),
+        "-m", str(config.NODE_MEMORY_MIB),
+        "-smp", str(config.NODE_CPUS),
+        "-nodefaults", "-no-user-config", "-display", "none", "-vga", "none",
+        "-kernel", str(image.kernel),
+        "-initrd", str(image.initrd),
+        "-append", kernel_cmdline(node),
+        # The overlay holds qcow2 metadata: writeback honours guest flushes, so a
+        # SIGKILL (pulled plug) cannot corrupt it.
+        "-drive", f"file={p.overlay},if=virtio,format=qcow2,cache=writeback,discard=unmap",
+        "-drive", f"file={p.data_disk},if=virtio,format=raw,cache=writeback",
+        "-netdev", f"tap,id={NETDEV_ID},ifname={node.tap},script=no,downscript=no",
+        "-device", f"virtio-net-pci,netdev={NETDEV_ID},mac={node.mac}",
+        "-chardev", f"file,id=console,path={p.console},append=on",
+        "-serial", "chardev:console",
+        "-chardev", serial_cable_chardev(node, cable_socket),
+        "-serial", "chardev:cable",
+        "-qmp", f"unix:{p.qmp},server=on,wait=off",
+        "-device", "virtio-rng-pci",
+        "-pidfile", str(p.pidfile),
+        "-daemonize",
+    ]
+
+
+def ensure_disks(node: Node, image: Image) -> None:
+    """Create the overlay on the base image and the blank 1 GiB data disk if missing."""
+    p = paths(node)
+    p.directory.mkdir(parents=True, exist_ok=True)
+    if p.overlay.exists() and _backing_file(p.overlay) != str(image.base):
+        # The base changed (new recipe): an overlay on the old base is meaningless.
+        p.overlay.unlink()
+    if not p.overlay.exists():
+        subprocess.run(
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(image.base),
+             str(p.overlay)],
+            check=True, capture_output=True,
+        )
+    if not p.data_disk.exists():
+        with p.data_disk.open("wb") as fh:
+            fh.truncate(config.DATA_DISK_BYTES)
+
+
+def _backing_file(overlay: Path) -> str | None:
+    proc = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(overlay)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return None
+    return json.loads(proc.stdout).get("backing-filename")
+
+
+def remove_disks(node: Node) -> None:
+    """Delete overlay and data disk (blank node on next start)."""
+    p = paths(node)
+    for f in (p.overlay, p.data_disk):
+        f.unlink(missing_ok=True)
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+
+
+def is_our_qemu(pid: int, node: Node) -> bool:
+    """True when ``pid`` is this node's QEMU (guards against recycled pids)."""
+    args = _cmdline(pid)
+    return bool(args) and Path(args[0]).name == QEMU and str(paths(node).pidfile) in args
+
+
+def find_pids(node: Node) -> list[int]:
+    """Pids of this node's QEMU: from the pid file, else by scanning /proc."""
+    pids: set[int] = set()
+    try:
+        pid = int(paths(node).pidfile.read_text().strip())
+        if is_our_qemu(pid, node):
+            pids.add(pid)
+    except (OSError, ValueError):
+        pass
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and is_our_qemu(int(entry.name), node):
+            pids.add(int(entry.name))
+    return sorted(pids)
+
+
+def running_pid(node: Node) -> int | None:
+    """The node's QEMU pid, or None when it is off."""
+    pids = find_pids(node)
+    return pids[0] if pids else None
+
+
+def start(node: Node, image: Image, accel: str) -> int:
+    """Power the node on (QEMU daemonizes inside the namespace); return its pid."""
+    existing = running_pid(node)
+    if existing:
+        return existing
+    ensure_disks(node, image)
+    p = paths(node)
+    p.pidfile.unlink(missing_ok=True)
+    p.qmp.unlink(missing_ok=True)
+    with p.console.open("a") as fh:
+        fh.write(f"\n===== lab: power on {node.name} ({accel}) at {time.ctime()} =====\n")
+    cmd = netns.wrap(command_line(node, image, accel, p, config.serial_link_socket()))
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise LabError(f"QEMU for {node.name} did not start: {proc.stderr.strip()}")
+    p.accel_file.write_text(accel + "\n")
+    pid = running_pid(node)
+    if pid is None:
+        raise LabError(f"QEMU for {node.name} started but is gone; see {p.console}")
+    return pid
+
+
+def kill(node: Node, timeout: float = 10.0) -> bool:
+    """Pull the plug (SIGKILL) and wait until the process is gone; True if one ran."""
+    pids = find_pids(node)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while any(Path(f"/proc/{pid}").exists() and is_our_qemu(pid, node) for pid in pids):
+        if time.monotonic() > deadline:
+            raise LabError(f"QEMU of {node.name} (pids {pids}) survived SIGKILL")
+        time.sleep(0.05)
+    paths(node).pidfile.unlink(missing_ok=True)
+    paths(node).qmp.unlink(missing_ok=True)
+    return bool(pids)
+
+
+def qmp(node: Node, command: str, arguments: dict[str, object] | None = None,
+        timeout: float = 5.0) -> object:
+    """Run one QMP command on the node's monitor and return its result."""
+    sock_path = paths(node).qmp
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(sock_path))
+        except OSError as exc:
+            raise LabError(f"{node.name}: QEMU monitor {sock_path} unreachable ({exc}); "
+                           "is the node on?") from None
+        reader = sock.makefile("r")
+
+        def reply() -> dict[str, object]:
+            while True:
+                msg = json.loads(reader.readline())
+                if "event" not in msg:  # events may interleave with replies
+                    return msg
+
+        reply()  # greeting
+        sock.sendall(b'{"execute": "qmp_capabilities"}\n')
+        reply()
+        msg: dict[str, object] = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        sock.sendall(json.dumps(msg).encode() + b"\n")
+        answer = reply()
+    if "error" in answer:
+        raise LabError(f"{node.name}: QMP {command}: {answer['error']}")
+    return answer.get("return")
+
+
+def set_link(node: Node, up: bool) -> None:
+    """Plug or unplug the node's network cable (the guest sees carrier change)."""
+    qmp(node, "set_link", {"name": NETDEV_ID, "up": up})
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
