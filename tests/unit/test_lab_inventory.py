@@ -1,0 +1,82 @@
+"""The lab writes an inventory the suites' schema accepts, with exactly the agreed keys."""
+
+from pathlib import Path
+
+import yaml
+
+from lab import config, inventory
+
+KEY = Path("/var/cache/ha-lab/abc/id_ed25519")
+
+
+def test_inventory_top_level_keys_and_values() -> None:
+    inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"))
+    assert list(inv) == ["cluster", "profile", "disposable", "provision", "netns", "nodes",
+                         "network", "budgets"]
+    assert inv["cluster"] == "lab"
+    assert inv["profile"] == "hardened"
+    assert inv["disposable"] is True and inv["provision"] is True
+    assert inv["netns"] == "halab"
+    assert inv["network"] == {"netmask": 24, "virtual_ip": "192.168.1.3",
+                              "ping_node": "192.168.1.254"}
+    assert inv["budgets"] == {"scale": 2.0}
+
+
+def test_kvm_keeps_default_budgets() -> None:
+    assert inventory.build(KEY, "kvm")["budgets"] == {"scale": 1.0}
+
+
+def test_node_entries() -> None:
+    inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"))
+    node1, node2 = inv["nodes"]
+    assert set(node1) == {"name", "address", "interface", "preferred_primary", "disk", "serial",
+                          "ssh", "faults"}
+    assert (node1["name"], node1["address"], node1["preferred_primary"]) == (
+        "node1", "192.168.1.1", True)
+    assert (node2["name"], node2["address"], node2["preferred_primary"]) == (
+        "node2", "192.168.1.2", False)
+    assert node1["disk"] == "/dev/vdb" and node1["serial"] == "/dev/ttyS1"
+    assert node1["interface"] == "eth0"
+    assert node1["ssh"] == {"user": "root", "port": 22, "key": str(KEY)}
+    assert node2["faults"] == {
+        "power_off": "cd /repo && /py -m lab power node2 off",
+        "power_on": "cd /repo && /py -m lab power node2 on",
+        "link_down": "cd /repo && /py -m lab link node2 down",
+        "link_up": "cd /repo && /py -m lab link node2 up",
+    }
+
+
+def test_fault_commands_default_to_this_interpreter_and_repo() -> None:
+    inv = inventory.build(KEY, "tcg")
+    cmd = inv["nodes"][0]["faults"]["power_off"]
+    assert cmd.startswith(f"cd {config.REPO_ROOT} && ")
+    assert config.python_executable() in cmd
+
+
+def test_paths_with_spaces_are_quoted() -> None:
+    cmd = inventory.fault_command("/my py/python", Path("/a repo"), "power", "node1", "on")
+    assert cmd == "cd '/a repo' && '/my py/python' -m lab power node1 on"
+
+
+def test_round_trips_through_yaml(tmp_path: Path) -> None:
+    inv = inventory.build(KEY, "tcg", profile="article")
+    path = inventory.write(inv, tmp_path / "inventory.yaml")
+    assert yaml.safe_load(path.read_text()) == inv
+    assert not (tmp_path / "inventory.tmp").exists()
+
+
+def test_unknown_profile_rejected() -> None:
+    import pytest
+
+    with pytest.raises(ValueError):
+        inventory.build(KEY, "tcg", profile="bogus")
+
+
+def test_accepted_by_suite_schema(tmp_path: Path) -> None:
+    import pytest
+
+    schema = pytest.importorskip("fixtures.inventory")
+    inv = inventory.build(KEY, "tcg")
+    model = schema.Inventory.model_validate(inv)
+    assert model.budgets.scale == 2.0
+    assert model.netns == "halab"

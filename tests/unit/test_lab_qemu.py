@@ -1,0 +1,75 @@
+"""QEMU command line of a lab node."""
+
+from pathlib import Path
+
+import pytest
+
+from lab import config, qemu
+from lab.image import Image
+
+IMG = Image(Path("/cache/h1"), "h1")
+SOCK = Path("/state/serial-link.sock")
+
+
+def _cmd(name: str, accel: str = "tcg") -> list[str]:
+    node = config.node_by_name(name)
+    return qemu.command_line(node, IMG, accel, qemu.NodePaths(Path(f"/state/{name}")), SOCK)
+
+
+def _opt(cmd: list[str], flag: str) -> list[str]:
+    return [cmd[i + 1] for i, a in enumerate(cmd) if a == flag]
+
+
+def test_resources_and_tcg() -> None:
+    cmd = _cmd("node1")
+    assert cmd[0] == "qemu-system-x86_64"
+    assert _opt(cmd, "-m") == ["1024"] and _opt(cmd, "-smp") == ["1"]
+    assert _opt(cmd, "-accel") == ["tcg,thread=multi,tb-size=256"]
+    assert "-daemonize" in cmd and _opt(cmd, "-pidfile") == ["/state/node1/qemu.pid"]
+
+
+def test_kvm() -> None:
+    assert _opt(_cmd("node1", "kvm"), "-accel") == ["kvm"]
+    with pytest.raises(ValueError):
+        _cmd("node1", "xen")
+
+
+def test_direct_kernel_boot_and_identity() -> None:
+    cmd = _cmd("node2")
+    assert _opt(cmd, "-kernel") == ["/cache/h1/vmlinuz"]
+    assert _opt(cmd, "-initrd") == ["/cache/h1/initrd.img"]
+    append = _opt(cmd, "-append")[0].split()
+    for word in ("root=/dev/vda", "console=ttyS0,115200", "net.ifnames=0",
+                 "halab.hostname=node2", "halab.ip=192.168.1.2/24"):
+        assert word in append
+
+
+def test_disks_in_order_vda_then_vdb() -> None:
+    drives = _opt(_cmd("node1"), "-drive")
+    assert drives[0].startswith("file=/state/node1/root.qcow2,if=virtio,format=qcow2")
+    assert drives[1].startswith("file=/state/node1/data.raw,if=virtio,format=raw")
+
+
+def test_network_tap_and_mac() -> None:
+    cmd = _cmd("node2")
+    assert _opt(cmd, "-netdev") == ["tap,id=lan,ifname=hatap2,script=no,downscript=no"]
+    assert _opt(cmd, "-device")[0] == "virtio-net-pci,netdev=lan,mac=52:54:00:00:01:02"
+
+
+def test_serial_ports_console_then_cable() -> None:
+    n1, n2 = _cmd("node1"), _cmd("node2")
+    assert _opt(n1, "-serial") == ["chardev:console", "chardev:cable"]
+    assert "file,id=console,path=/state/node1/console.log,append=on" in _opt(n1, "-chardev")
+    assert f"socket,id=cable,path={SOCK},server=on,wait=off" in _opt(n1, "-chardev")
+    assert f"socket,id=cable,path={SOCK},reconnect=1" in _opt(n2, "-chardev")
+
+
+def test_monitor_socket() -> None:
+    assert _opt(_cmd("node1"), "-qmp") == ["unix:/state/node1/qmp.sock,server=on,wait=off"]
+
+
+def test_is_our_qemu_rejects_other_processes() -> None:
+    import os
+
+    assert not qemu.is_our_qemu(os.getpid(), config.NODES[0])
+    assert not qemu.is_our_qemu(999_999_999, config.NODES[0])
