@@ -1,0 +1,190 @@
+"""The report plugin end to end, in a pytest run of a tiny suite (pytester)."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SUITE = """
+import time
+
+import pytest
+
+from fixtures.evidence import EVIDENCE_KEY, RUN_KEY, CommandRecord, current
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_info(pytestconfig):
+    info = pytestconfig.stash[RUN_KEY]
+    info.cluster = "lab"
+    info.inventory = "inventories/lab.yaml"
+    info.profile = "hardened"
+    info.beyond_article = ["serial /dev/ttyS0"]
+    info.environment = {"node1": {"kernel": "6.1"}, "node2": {"kernel": "6.1"}}
+    info.artefacts = {"node1": {"ha.cf": "keepalive 2\\n"}}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    current().commands.append(
+        CommandRecord("node1", "heartbeat stop", 0, "Stopping", "", time.time(), 0.2)
+    )
+    return "stopped"
+
+
+@pytest.fixture
+def node1(request):
+    assert request.node.stash[EVIDENCE_KEY] is current()
+    current().commands.append(
+        CommandRecord("node1", "cl_status hbstatus", 0, "running", "", time.time(), 0.1)
+    )
+    return "node1"
+
+
+@pytest.mark.control("HB-03")
+def test_takeover(scenario, node1):
+    current().measure("takeover", 11.5, budget=30.0)
+
+
+@pytest.mark.control("HB-04")
+def test_failback(scenario):
+    current().measure("failback", 40.0, budget=12.0)
+    assert 40.0 <= 12.0, "failback took 40 s, budget 12 s"
+
+
+@pytest.mark.control("HB-05")
+@pytest.mark.control("VIRT-02")
+def test_kill():
+    pytest.skip("not run: cluster not disposable")
+
+
+@pytest.fixture
+def smb():
+    raise ConnectionRefusedError("smbd not listening")
+
+
+@pytest.mark.control("SMB-01")
+def test_share(smb):
+    pass
+
+
+def test_unmarked():
+    pass
+"""
+
+
+def run_suite(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester.runpytest("-p", "fixtures.report.plugin", *args)
+
+
+def test_report_of_a_run(pytester: pytest.Pytester):
+    reports = pytester.path / "out"
+    result = run_suite(pytester, "--reports-dir", "out")
+    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    latest = reports / "latest"
+    assert latest.is_symlink() and not os.path.isabs(os.readlink(latest))
+    run_dir = latest.resolve()
+    assert run_dir.name.startswith("lab-") and run_dir.name.endswith("Z")
+    result.stdout.fnmatch_lines([f"compliance report: *{run_dir.name}/compliance.html"])
+
+    doc = json.loads((run_dir / "compliance.json").read_text())
+    status = {c["id"]: c for c in doc["controls"]}
+    assert doc["verdict"] == "FAIL" and doc["cluster"] == "lab" and doc["profile"] == "hardened"
+    assert status["HB-03"]["status"] == "passed"
+    assert status["HB-04"]["status"] == "failed"
+    assert status["HB-04"]["message"] == "failback took 40 s, budget 12 s"
+    assert status["HB-05"]["status"] == status["VIRT-02"]["status"] == "not run"
+    assert status["HB-05"]["message"] == "not run: cluster not disposable"
+    assert status["SMB-01"]["status"] == "failed"
+    assert "error in setup" in status["SMB-01"]["message"]
+    assert status["DRBD-01"]["message"] == "not run: no test was collected for this control"
+    takeover = status["HB-03"]["measurements"][0]
+    assert (takeover["value"], takeover["budget"], takeover["passed"]) == (11.5, 30.0, True)
+    test = status["HB-03"]["tests"][0]
+    assert [c["command"] for c in test["commands"]] == ["cl_status hbstatus"]
+    assert test["shared_fixtures"] == ["scenario"]
+    assert doc["shared_fixtures"][0]["name"] == "scenario"
+    assert (run_dir / doc["artefacts"]["node1"]["ha.cf"]).read_text() == "keepalive 2\n"
+
+    html = (run_dir / "compliance.html").read_text()
+    assert "failback took 40 s, budget 12 s" in html and "heartbeat stop" in html
+    names = [c.get("name") for c in ET.parse(run_dir / "junit.xml").iter("testcase")]
+    assert "[HB-03] test_takeover" in names and "test_unmarked" in names
+
+
+def test_second_run_gets_its_own_dir_and_a_trend(pytester: pytest.Pytester):
+    run_suite(pytester, "--reports-dir", "out")
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    runs = [p for p in (pytester.path / "out").iterdir() if not p.is_symlink()]
+    assert len(runs) == 2
+    latest = (pytester.path / "out" / "latest").resolve()
+    assert "Trend over 2 runs" in (latest / "compliance.html").read_text()
+    assert "could not write" not in result.stdout.str()
+
+
+def test_no_report_for_unmarked_tests(pytester: pytest.Pytester):
+    pytester.makepyfile(test_plain="def test_a():\n    pass\n")
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "out").exists()
+    assert "compliance report" not in result.stdout.str()
+
+
+def test_no_report_option(pytester: pytest.Pytester):
+    run_suite(pytester, "--reports-dir", "out", "--no-report")
+    assert not (pytester.path / "out").exists()
+
+
+def test_unwritable_reports_dir_does_not_break_the_run(pytester: pytest.Pytester):
+    (pytester.path / "blocked").write_text("a file where the reports dir should be")
+    result = run_suite(pytester, "--reports-dir", "blocked")
+    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    lines = [ln for ln in result.stdout.lines if "compliance report" in ln]
+    assert len(lines) == 1 and lines[0].startswith("compliance report: could not write: ")
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_default_reports_dir_is_under_rootdir(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\n")
+    run_suite(pytester)
+    assert (pytester.path / "reports" / "latest" / "compliance.html").is_file()
+
+
+def test_interrupted_run_reports_unrun_tests(pytester: pytest.Pytester):
+    run_suite(pytester, "--reports-dir", "out", "-x")
+    doc = json.loads((pytester.path / "out" / "latest" / "compliance.json").read_text())
+    status = {c["id"]: c for c in doc["controls"]}
+    assert status["HB-04"]["status"] == "failed"
+    assert status["SMB-01"]["status"] == "not run"
+    assert "session stopped" in status["SMB-01"]["message"]
+
+
+def test_reports_dir_default_path_is_printed_relative(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\n")
+    result = run_suite(pytester)
+    result.stdout.fnmatch_lines(["compliance report: reports/lab-*Z/compliance.html"])
+
+
+def test_xfail_is_a_failed_promise(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_x="""
+import pytest
+
+@pytest.mark.control("HB-06")
+@pytest.mark.xfail(reason="article cluster splits its brain")
+def test_two_owners():
+    assert False
+"""
+    )
+    pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    doc = json.loads((Path(pytester.path) / "out" / "latest" / "compliance.json").read_text())
+    hb06 = next(c for c in doc["controls"] if c["id"] == "HB-06")
+    assert hb06["status"] == "failed" and "article cluster splits its brain" in hb06["message"]
