@@ -88,9 +88,14 @@ def run_probe(image: Image, timeout: float = PROBE_TIMEOUT_S) -> ProbeResult:
         finally:
             proc.kill()
             proc.wait()
-        detail = "booted" if booted else f"no {PROBE_MARKER.decode()!r} within {timeout:.0f} s"
-        if proc.returncode not in (None, -9) and not booted and proc.stderr:
-            detail += ": " + proc.stderr.read().decode(errors="replace").strip()[-200:]
+        early_exit = proc.returncode not in (None, -9)
+        if booted:
+            detail = "booted"
+        elif early_exit:
+            err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+            detail = f"QEMU exited with {proc.returncode}: {err[-300:]}"
+        else:
+            detail = f"no {PROBE_MARKER.decode()!r} on the console within {timeout:.0f} s"
         return ProbeResult(True, booted, detail)
 
 
