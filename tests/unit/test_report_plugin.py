@@ -188,3 +188,17 @@ def test_two_owners():
     doc = json.loads((Path(pytester.path) / "out" / "latest" / "compliance.json").read_text())
     hb06 = next(c for c in doc["controls"] if c["id"] == "HB-06")
     assert hb06["status"] == "failed" and "article cluster splits its brain" in hb06["message"]
+
+
+def test_collect_only_writes_no_report(pytester: pytest.Pytester):
+    result = run_suite(pytester, "--reports-dir", "out", "--collect-only")
+    assert result.ret == pytest.ExitCode.OK
+    assert not (pytester.path / "out").exists()
+
+
+def test_wired_through_the_root_conftest(pytester: pytest.Pytester):
+    pytester.makeconftest('pytest_plugins = ["fixtures.report.plugin"]\n')
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("--reports-dir", "out")
+    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    assert (pytester.path / "out" / "latest" / "compliance.json").is_file()
