@@ -202,3 +202,26 @@ def test_wired_through_the_root_conftest(pytester: pytest.Pytester):
     result = pytester.runpytest("--reports-dir", "out")
     result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
     assert (pytester.path / "out" / "latest" / "compliance.json").is_file()
+
+
+def test_teardown_error_after_a_pass_is_an_error(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_t="""
+import pytest
+
+@pytest.fixture
+def baseline():
+    yield
+    raise RuntimeError("baseline could not be restored: DRBD StandAlone")
+
+@pytest.mark.control("DRBD-04")
+def test_flip(baseline):
+    pass
+"""
+    )
+    pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    doc = json.loads((pytester.path / "out" / "latest" / "compliance.json").read_text())
+    drbd04 = next(c for c in doc["controls"] if c["id"] == "DRBD-04")
+    assert drbd04["status"] == "failed"
+    assert drbd04["tests"][0]["status"] == "error"
+    assert "error in teardown: RuntimeError: baseline could not be restored" in drbd04["message"]
