@@ -191,8 +191,13 @@ def start(node: Node, image: Image, accel: str) -> int:
     existing = running_pid(node)
     if existing:
         return existing
-    ensure_disks(node, image)
     p = paths(node)
+    for sock in (p.qmp, config.serial_link_socket()):
+        # sun_path holds 107 bytes; a deep HA_LAB_STATE would fail inside QEMU obscurely.
+        if len(str(sock).encode()) > 107:
+            raise LabError(f"socket path too long for a unix socket: {sock} (shorten "
+                           "HA_LAB_STATE)")
+    ensure_disks(node, image)
     p.pidfile.unlink(missing_ok=True)
     p.qmp.unlink(missing_ok=True)
     with p.console.open("a") as fh:
