@@ -1,0 +1,139 @@
+"""Article §4: Heartbeat moves the resources and the virtual IP to the survivor."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
+
+TIMINGS = ("keepalive", "warntime", "deadtime", "initdead", "udpport")
+
+
+@pytest.mark.control("HB-01")
+def test_ha_cf_timings_and_haresources_are_the_articles_on_both_nodes(cluster, inventory):
+    hb = inventory.heartbeat
+    groups = {}
+    for node in cluster:
+        cf = parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string)
+        for name in TIMINGS:
+            assert cf.get(name) == str(getattr(hb, name)), (
+                f"{node.name}: ha.cf {name} is {cf.get(name)}, article: {getattr(hb, name)}")
+        want = "on" if hb.auto_failback else "off"
+        assert cf.get("auto_failback") == want, (
+            f"{node.name}: auto_failback is {cf.get('auto_failback')}, expected {want}")
+        assert sorted(cf.all("node")) == sorted(n.name for n in cluster), (
+            f"{node.name}: ha.cf names nodes {cf.all('node')}")
+        groups[node.name] = parse_haresources(
+            node.host.file("/etc/ha.d/haresources").content_string)
+    first, second = groups.values()
+    assert first == second, f"haresources differs between the nodes: {groups}"
+    assert len(first) == 1, f"haresources must hold one resource group on one line, has {first}"
+    assert first[0][0] == cluster.node1.name, (
+        f"haresources gives the resources to {first[0][0]}, not {cluster.node1.name}")
+
+
+@pytest.mark.control("HB-02")
+def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
+    for node in cluster:
+        f = node.host.file("/etc/ha.d/authkeys")
+        assert f.exists, f"{node.name}: /etc/ha.d/authkeys missing"
+        assert f.user == "root", f"{node.name}: authkeys owned by {f.user}"
+        assert f.mode == 0o600, f"{node.name}: authkeys mode {f.mode:o}, heartbeat wants 600"
+        keys = parse_authkeys(f.content_string)
+        method = keys["keys"].get(keys["auth"], ("missing",))[0]
+        assert method in ("sha1", "md5"), (
+            f"{node.name}: authkeys signs with {method}: crc authenticates nothing")
+
+
+@pytest.mark.control("HB-03")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1200)
+def test_node2_takes_over_when_heartbeat_stops_on_node1(scenarios, inventory):
+    sc = scenarios.graceful().require()
+    budget = inventory.budgets.limit("takeover_after_stop")
+    took = sc.figure("takeover after heartbeat stop", "node2 serves", budget=budget)
+    assert took is not None and took <= budget, (
+        f"node2 served after {took}s, budget {budget:.0f}s")
+    assert sc.facts["test3 on node2"] == sc.facts["test3 written"], (
+        f"test3.txt on node2 reads {sc.facts['test3 on node2']!r}")
+
+
+@pytest.mark.control("HB-04")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1200)
+def test_resources_fail_back_to_node1_with_test4(scenarios, inventory):
+    sc = scenarios.graceful().require()
+    budget = inventory.budgets.limit("failback")
+    took = sc.figure("failback after heartbeat start", "node1 serves again",
+                     "heartbeat start on node1", budget=budget)
+    assert took is not None and took <= budget, f"failback took {took}s, budget {budget:.0f}s"
+    assert sc.facts["test4 on node1"] == sc.facts["test4 written"], (
+        f"test4.txt written on node2 reads {sc.facts['test4 on node1']!r} on node1")
+
+
+def _hard_failure(sc, inventory) -> None:
+    hb, budgets = inventory.heartbeat, inventory.budgets
+    budget = hb.deadtime + budgets.limit("takeover_after_failure")
+    detected = sc.figure("detection (node declared dead)", "node2 declares node1 dead",
+                         minimum=hb.deadtime)
+    took = sc.figure("takeover after hard failure", "node2 serves", minimum=hb.deadtime,
+                     budget=budget)
+    assert detected is not None, "node2 never logged node1 (or its link) dead"
+    assert detected >= hb.deadtime, (
+        f"node1 declared dead after {detected}s, before deadtime {hb.deadtime}s")
+    assert took is not None and took <= budget, f"node2 served after {took}s, budget {budget:.0f}s"
+
+
+@pytest.mark.control("HB-05")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1500)
+def test_node2_declares_node1_dead_after_deadtime_when_the_plug_is_pulled(scenarios, inventory):
+    sc = scenarios.power_failure().require()
+    _hard_failure(sc, inventory)
+    assert sc.facts["warntime line"], "no warntime warning (Late heartbeat) in node2's ha-log"
+    sc.figure("failback after power on", "node1 serves again", "power on node1",
+              budget=inventory.budgets.limit("failback") + inventory.budgets.limit("node_boot"))
+    resync = sc.figure("DRBD resync after node1 returns", "DRBD UpToDate/UpToDate",
+                       "node1 DRBD connected", budget=inventory.budgets.limit("resync"))
+    assert resync is not None, "DRBD did not return to UpToDate/UpToDate after node1 came back"
+
+
+@pytest.mark.control("HB-05")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1500)
+def test_node2_declares_node1_dead_after_deadtime_when_the_cable_is_pulled(scenarios, inventory):
+    sc = scenarios.link_cut().require()
+    _hard_failure(sc, inventory)
+
+
+@pytest.mark.control("HB-06")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("scenario", ["graceful", "power_failure", "link_cut"])
+def test_never_two_owners_during(scenarios, scenario):
+    sc = getattr(scenarios, scenario)().require()
+    assert not sc.violations, "two owners: " + "; ".join(map(str, sc.violations))
+
+
+@pytest.mark.control("HB-07")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1500)
+def test_pulled_cable_node2_serves_and_drbd_heals_by_itself(scenarios, inventory):
+    sc = scenarios.link_cut().require()
+    budgets = inventory.budgets
+    budget = inventory.heartbeat.deadtime + budgets.limit("takeover_after_failure")
+    served = sc.figure("clients served by node2 after the cable is pulled", "node2 serves",
+                       budget=budget)
+    healed = sc.figure("DRBD healthy after the cable is back", "DRBD healthy again", "link up",
+                       budget=budgets.limit("heal_after_reconnect"))
+    split = [f"{node}: {lines.strip()}" for node, lines in sc.facts["split brain"].items()
+             if lines.strip()]
+    assert not sc.facts["standalone"] and not split, (
+        f"DRBD split brain after the cable was plugged back (StandAlone on "
+        f"{sc.facts['standalone']}): {' | '.join(split)}")
+    assert healed is not None, "DRBD did not return to Connected UpToDate/UpToDate by itself"
+    assert served is not None and served <= budget, (
+        f"node2 served after {served}s, budget {budget:.0f}s")
+    report = sc.writer
+    assert report is not None and not report.missing and not report.corrupt, (
+        f"acknowledged writes lost: missing {report.missing[:5]}, corrupt {report.corrupt[:5]}")

@@ -1,0 +1,81 @@
+"""Article §5: the Samba share, reached through the virtual IP only."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures import evidence
+
+
+def _share_section(node, share: str) -> dict[str, str]:
+    """The share's effective parameters, as testparm resolves them."""
+    text = node.run(f"testparm -s --section-name={share} 2>/dev/null", check=True).stdout
+    params = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep:
+            params[key.strip().lower()] = value.strip()
+    return params
+
+
+@pytest.mark.control("SMB-01")
+def test_share_is_the_articles_and_heartbeat_alone_starts_smbd(cluster, inventory):
+    share, path = inventory.samba.share, inventory.drbd.mount_point
+    for node in cluster:
+        params = _share_section(node, share)
+        assert params, f"{node.name}: no [{share}] share in smb.conf"
+        assert params.get("path") == path, f"{node.name}: [{share}] path is {params.get('path')}"
+        assert params.get("read only", "yes").lower() == "no", (
+            f"{node.name}: [{share}] is read only")
+        assert params.get("guest ok", "no").lower() == "yes", f"{node.name}: guest ok is not yes"
+        for unit in ("smbd", "nmbd"):
+            assert not node.host.service(unit).is_enabled, (
+                f"{node.name}: {unit} is enabled at boot; heartbeat must be the one to start it")
+
+
+def _smb_figures(sc, inventory) -> None:
+    budget = inventory.budgets.limit("smb_outage")
+    longest = sc.writer.longest_outage() if sc.writer else None
+    evidence.current().measure(f"SMB outage ({sc.name})", longest, budget=budget,
+                               note=f"longest window the share did not answer, {sc.name}")
+    assert longest is not None and longest <= budget, (
+        f"the share did not answer for {longest:.1f}s during {sc.name}, budget {budget:.0f}s")
+
+
+@pytest.mark.control("SMB-02")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("scenario", ["graceful", "power_failure"])
+def test_files_written_through_the_vip_survive_failover_and_failback(scenarios, inventory,
+                                                                    scenario):
+    sc = getattr(scenarios, scenario)().require()
+    facts = sc.facts
+    assert facts["smb before written"] is True, (
+        f"could not write through the VIP before the fault: {facts['smb before written']}")
+    assert isinstance(facts["smb before read on node2"], bytes), (
+        f"file written before the fault unreadable through the VIP on node2: "
+        f"{facts['smb before read on node2']}")
+    assert facts["smb during written"] is True, (
+        f"could not write through the VIP during node2's tenure: {facts['smb during written']}")
+    assert isinstance(facts["smb during read after failback"], bytes), (
+        f"file written during node2's tenure unreadable after failback: "
+        f"{facts['smb during read after failback']}")
+    _smb_figures(sc, inventory)
+
+
+@pytest.mark.control("SMB-03")
+@pytest.mark.disruptive
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("scenario", ["graceful", "power_failure"])
+def test_no_acknowledged_write_is_lost_across_failover(scenarios, scenario):
+    sc = getattr(scenarios, scenario)().require()
+    report = sc.writer
+    evidence.current().measure(f"acknowledged writes ({sc.name})",
+                               len(report.acknowledged), unit="files")
+    evidence.current().measure(f"failed write attempts ({sc.name})", report.failures,
+                               unit="attempts")
+    assert report.acknowledged, "the writer never got a write acknowledged"
+    assert not report.verify_error, f"could not read the files back: {report.verify_error}"
+    assert not report.missing and not report.corrupt, (
+        f"{len(report.missing)} acknowledged files missing ({report.missing[:5]}), "
+        f"{len(report.corrupt)} with wrong content ({report.corrupt[:5]})")
