@@ -1,0 +1,78 @@
+# Two commands for a fresh Debian 12 machine, as root:
+#   make acceptance   the whole acceptance suite on the embedded lab, with its report
+#   make test         the project's own tests (the slow `lab` ones included)
+# Each installs what it needs: Debian packages through apt, Python packages into .venv.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PYTEST  := $(VENV)/bin/pytest
+# mmdebstrap..openssh-client: the lab; nasm: the demo guest; chromium: the report's page test
+APT_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs iproute2 openssh-client \
+                nasm chromium ca-certificates
+APT_STAMP := $(VENV)/.apt-installed
+PIP_STAMP := $(VENV)/.pip-installed
+INVENTORY ?= /var/lib/ha-lab/inventory.yaml
+REPEAT ?= 1
+
+.PHONY: acceptance test test-fast test-lab venv deps lab-up lab-down lint trend bench clean
+
+venv: $(PIP_STAMP)
+
+$(PIP_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# the dependencies are those of pyproject.toml, read with tomllib (no build step)
+	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	  print('\n'.join(p['dependencies'] + p['optional-dependencies']['dev']))" \
+	  > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt
+	touch $@
+
+deps: $(APT_STAMP)
+
+$(APT_STAMP): Makefile
+	@test "$$(id -u)" = 0 || { echo "make: the lab needs root (apt, namespaces, taps)"; exit 1; }
+	mkdir -p $(VENV)
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_PACKAGES)
+	touch $@
+
+lab-up: deps venv
+	$(PY) -m lab up
+
+lab-down: venv
+	$(PY) -m lab down
+
+# The acceptance suite on the embedded lab: up, provision (the lab's inventory asks
+# for it), every control, then the report under reports/ (reports/latest).
+acceptance: lab-up
+	@for i in $$(seq $(REPEAT)); do \
+	  $(PYTEST) suites/ --inventory $(INVENTORY) -p no:cacheprovider || status=$$?; \
+	done; \
+	if [ $(REPEAT) -gt 1 ]; then $(PY) -m fixtures.report trend reports/; fi; \
+	exit $${status:-0}
+
+# The project's own tests: pure ones first (fast), then the lab ones (slow, boot VMs).
+test: deps venv
+	$(PYTEST) tests/ -m "not lab" -q
+	$(PYTEST) tests/ -m lab -q -x
+
+test-fast: venv
+	$(PYTEST) tests/ -m "not lab" -q
+
+test-lab: deps venv
+	$(PYTEST) tests/ -m lab -v -x
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+trend: venv
+	$(PY) -m fixtures.report trend reports/
+
+bench: deps venv
+	$(PY) bench/lab_bench.py
+	$(PY) bench/report_bench.py
+
+clean:
+	rm -rf $(VENV)
