@@ -1,0 +1,224 @@
+"""Write the suite's inventory for the Vagrant nodes from ``vagrant ssh-config``.
+
+    python -m vagrant.inventory --out vagrant/inventory.yaml [--provider libvirt|virtualbox]
+        [--ssh-config FILE] [--netns NAME] [--budget-scale X]
+
+The suite connects to each node's private-network ``address`` on port 22 as root, with the
+key Vagrant uses (the ``IdentityFile`` of ssh-config): the management address or the
+forwarded port of ssh-config are Vagrant's own path and are not used. Fault hooks use the
+machine ids Vagrant records under ``vagrant/.vagrant/machines/<node>/<provider>/id``:
+``virsh destroy|start`` and ``virsh domif-setlink <id> <mac> down|up`` (libvirt),
+``VBoxManage controlvm <id> poweroff``, ``startvm --type headless`` and ``setlinkstate2``
+(VirtualBox; NIC 2 is the private network).
+Errors are one line: ``vagrant.inventory: error: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+NODES_FILE = HERE / "nodes.yaml"
+DEFAULT_OUT = HERE / "inventory.yaml"
+PROVIDERS = ("libvirt", "virtualbox")
+LIBVIRT_URI = "qemu:///system"
+
+
+class VagrantInventoryError(Exception):
+    """The inventory cannot be written; the message is one line."""
+
+
+def parse_ssh_config(text: str) -> dict[str, dict[str, str]]:
+    """``vagrant ssh-config`` output → {host: {option (lower case): value}}."""
+    hosts: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition(" ")
+        value = value.strip().strip('"')
+        if not value:
+            raise VagrantInventoryError(f"ssh-config line {lineno}: no value in {line!r}")
+        if key.lower() == "host":
+            current = hosts.setdefault(value, {})
+        elif current is None:
+            raise VagrantInventoryError(
+                f"ssh-config line {lineno}: {key!r} before any 'Host' line"
+                " (is this `vagrant ssh-config` output?)"
+            )
+        else:
+            current.setdefault(key.lower(), value)  # first value wins, like ssh
+    if not hosts:
+        raise VagrantInventoryError("ssh-config: no 'Host' entry (are the nodes up?)")
+    return hosts
+
+
+def load_nodes(path: Path = NODES_FILE) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def machine_id(vagrant_dir: Path, node: str, provider: str) -> str | None:
+    """The provider's id of ``node`` (libvirt domain UUID, VirtualBox VM UUID), if created."""
+    path = vagrant_dir / ".vagrant" / "machines" / node / provider / "id"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def detect_provider(vagrant_dir: Path, names: list[str]) -> str:
+    """The provider the nodes were created with (from .vagrant/), else VAGRANT_DEFAULT_PROVIDER."""
+    found = [p for p in PROVIDERS if any(machine_id(vagrant_dir, n, p) for n in names)]
+    if len(found) == 1:
+        return found[0]
+    env = os.environ.get("VAGRANT_DEFAULT_PROVIDER", "")
+    if env in PROVIDERS:
+        return env
+    if not found:
+        raise VagrantInventoryError("no node created yet under .vagrant/; give --provider")
+    raise VagrantInventoryError(f"nodes exist for {', '.join(found)}; give --provider")
+
+
+def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str]:
+    """Controller-side power and cable commands for one node."""
+    vm_q = shlex.quote(vm)
+    if provider == "libvirt":
+        virsh = f"virsh -c {LIBVIRT_URI}"
+        return {
+            "power_off": f"{virsh} destroy {vm_q}",
+            "power_on": f"{virsh} start {vm_q}",
+            "link_down": f"{virsh} domif-setlink {vm_q} {mac} down",
+            "link_up": f"{virsh} domif-setlink {vm_q} {mac} up",
+        }
+    if provider == "virtualbox":
+        return {
+            "power_off": f"VBoxManage controlvm {vm_q} poweroff",
+            "power_on": f"VBoxManage startvm {vm_q} --type headless",
+            "link_down": f"VBoxManage controlvm {vm_q} setlinkstate2 off",
+            "link_up": f"VBoxManage controlvm {vm_q} setlinkstate2 on",
+        }
+    raise VagrantInventoryError(f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
+
+
+def build_inventory(
+    ssh_config: str,
+    provider: str,
+    *,
+    spec: dict | None = None,
+    vagrant_dir: Path = HERE,
+    netns: str | None = None,
+    budget_scale: float = 1.0,
+) -> dict:
+    """The inventory dict (fixtures/inventory.py schema) for the two Vagrant nodes."""
+    spec = spec or load_nodes()
+    if provider not in PROVIDERS:
+        raise VagrantInventoryError(
+            f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})"
+        )
+    hosts = parse_ssh_config(ssh_config)
+    net = spec["network"]
+    nodes = []
+    for index, node in enumerate(spec["nodes"]):
+        name = node["name"]
+        entry = hosts.get(name)
+        if entry is None:
+            raise VagrantInventoryError(
+                f"ssh-config: no 'Host {name}' entry (hosts: {', '.join(hosts)}); is {name} up?"
+            )
+        key = entry.get("identityfile")
+        if not key:
+            raise VagrantInventoryError(f"ssh-config: Host {name} has no IdentityFile")
+        key = os.path.expanduser(key)
+        vm = machine_id(vagrant_dir, name, provider) or f"ha-vagrant-{name}"
+        nodes.append({
+            "name": name,
+            "address": node["ip"],
+            # NIC 1 is Vagrant's management (libvirt) or NAT (VirtualBox) network
+            "interface": "eth1",
+            "preferred_primary": index == 0,
+            "disk": "/dev/vdb" if provider == "libvirt" else "/dev/sdb",
+            "serial": "/dev/ttyS1",
+            "ssh": {"user": "root", "port": 22, "key": key},
+            "faults": fault_hooks(provider, vm, node["mac"]),
+        })
+    inv: dict = {
+        "cluster": "vagrant",
+        "profile": "hardened",
+        "disposable": True,
+        "provision": True,
+    }
+    if netns:
+        inv["netns"] = netns
+    inv["nodes"] = nodes
+    inv["network"] = {
+        "netmask": net["netmask"],
+        "virtual_ip": net["virtual_ip"],
+        "ping_node": net["host_ip"],
+    }
+    if budget_scale != 1.0:
+        inv["budgets"] = {"scale": budget_scale}
+    return inv
+
+
+def read_ssh_config(vagrant_dir: Path) -> str:
+    """Run ``vagrant ssh-config`` in ``vagrant_dir``."""
+    try:
+        res = subprocess.run(["vagrant", "ssh-config"], cwd=vagrant_dir, capture_output=True,
+                             text=True, timeout=300, check=False)
+    except FileNotFoundError:
+        raise VagrantInventoryError("vagrant: command not found") from None
+    if res.returncode != 0:
+        lines = (res.stderr or res.stdout).strip().splitlines()
+        raise VagrantInventoryError(
+            f"vagrant ssh-config failed (exit {res.returncode}): {lines[-1] if lines else ''}"
+        )
+    return res.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m vagrant.inventory",
+                                 description="Write the suite's inventory for the Vagrant nodes.")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--provider", choices=PROVIDERS, help="default: detected from .vagrant/")
+    ap.add_argument("--ssh-config", type=Path, help="recorded `vagrant ssh-config` output")
+    ap.add_argument("--netns", help="network namespace holding the private network")
+    ap.add_argument("--budget-scale", type=float,
+                    help="widen the time budgets (default 2.0 under TCG, else 1.0)")
+    args = ap.parse_args(argv)
+    try:
+        spec = load_nodes()
+        names = [n["name"] for n in spec["nodes"]]
+        provider = args.provider or detect_provider(HERE, names)
+        if args.ssh_config:
+            text = args.ssh_config.read_text()
+        else:
+            text = read_ssh_config(HERE)
+        scale = args.budget_scale
+        if scale is None:
+            tcg = provider == "libvirt" and os.environ.get("HA_VAGRANT_DRIVER") == "qemu"
+            tcg = tcg or (provider == "libvirt" and not os.access("/dev/kvm", os.R_OK | os.W_OK))
+            scale = 2.0 if tcg else 1.0
+        inv = build_inventory(text, provider, spec=spec, netns=args.netns, budget_scale=scale)
+    except (VagrantInventoryError, OSError, yaml.YAMLError) as exc:
+        print(f"vagrant.inventory: error: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        "# Written by `python -m vagrant.inventory` from `vagrant ssh-config`.\n"
+        + yaml.safe_dump(inv, sort_keys=False)
+    )
+    print(f"vagrant.inventory: wrote {args.out} ({provider}: "
+          + ", ".join(f"{n['name']} {n['address']}" for n in inv["nodes"]) + ")")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
