@@ -197,10 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = load_nodes()
         names = [n["name"] for n in spec["nodes"]]
         provider = args.provider or detect_provider(HERE, names)
-        if args.ssh_config:
-            text = args.ssh_config.read_text()
-        else:
-            text = read_ssh_config(HERE)
+        text = args.ssh_config.read_text() if args.ssh_config else read_ssh_config(HERE)
         scale = args.budget_scale
         if scale is None:
             tcg = provider == "libvirt" and os.environ.get("HA_VAGRANT_DRIVER") == "qemu"
