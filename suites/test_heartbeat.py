@@ -32,6 +32,22 @@ def test_ha_cf_timings_and_haresources_are_the_articles_on_both_nodes(cluster, i
         f"haresources gives the resources to {first[0][0]}, not {cluster.node1.name}")
 
 
+@pytest.mark.control("HB-01")
+def test_every_resource_of_the_group_can_start_on_both_nodes(cluster, inventory):
+    """A takeover runs each haresources script on the survivor: all must be there."""
+    group = parse_haresources(cluster.node1.host.file("/etc/ha.d/haresources").content_string)
+    assert group, "no resource group in haresources"
+    for node in cluster:
+        for resource in group[0][1:]:
+            script = resource.split("::")[0]
+            found = node.run(f"test -x /etc/ha.d/resource.d/{script} || "
+                             f"test -x /etc/init.d/{script}")
+            assert found.ok, f"{node.name}: no executable resource script for {script!r}"
+        mp = inventory.drbd.mount_point
+        assert node.host.file(mp).is_directory, (
+            f"{node.name}: mount point {mp} is missing: the Filesystem resource cannot mount there")
+
+
 @pytest.mark.control("HB-02")
 def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
     for node in cluster:
