@@ -1,0 +1,89 @@
+"""Node access for real: every command has a limit, a node that dies mid-command
+fails that command within it, and the connection rebuilds itself when the node
+is back. Marked ``lab``; needs root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures import evidence, faults, netns
+from fixtures.cluster import Cluster
+from fixtures.inventory import DEFAULT_PATH, load
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Cluster:
+    subprocess.run([sys.executable, "-m", "lab", "up"], cwd=REPO, check=True,
+                   capture_output=True, timeout=900)
+    inventory = load(DEFAULT_PATH)
+    netns.enter(inventory.netns)
+    cluster = Cluster(inventory)
+    yield cluster
+    cluster.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_command_longer_than_its_limit_is_cut_at_the_limit(cluster):
+    start = time.monotonic()
+    result = cluster.node1.run("sleep 60", timeout=3)
+    took = time.monotonic() - start
+    assert result.exit_status is None and "timed out" in result.error
+    assert took < 8, f"a 3 s limit took {took:.1f}s"
+    # the remote `timeout` ended it on the node too
+    time.sleep(3)
+    assert not cluster.node1.run("pgrep -f 'sleep 60'", timeout=10).ok
+    assert cluster.node1.run("true", timeout=10).ok, "the node is reached again afterwards"
+
+
+@pytest.mark.timeout(120)
+def test_every_command_is_kept_as_evidence(cluster):
+    ev = evidence.Evidence()
+    token = evidence.activate(ev)
+    try:
+        cluster.node2.run("echo evidence-check", timeout=10)
+    finally:
+        evidence.deactivate(token)
+    [record] = ev.commands
+    assert record.node == cluster.node2.name and record.stdout == "evidence-check\n"
+    assert record.exit_status == 0 and record.duration >= 0
+
+
+@pytest.mark.timeout(600)
+def test_a_node_powered_off_mid_command_fails_it_within_its_limit(cluster):
+    node = cluster.node2
+    assert node.run("true", timeout=10).ok
+    outcome = {}
+
+    def long_command() -> None:
+        start = time.monotonic()
+        outcome["result"] = node.run("sleep 40", timeout=12)
+        outcome["took"] = time.monotonic() - start
+
+    worker = threading.Thread(target=long_command)
+    worker.start()
+    time.sleep(2)
+    faults.inject(node, "power_off")
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "the command hung past its limit"
+    assert outcome["result"].exit_status is None
+    assert outcome["took"] < 12 + 5, f"took {outcome['took']:.1f}s with a 12 s limit"
+    faults.inject(node, "power_on")
+    deadline = time.monotonic() + cluster.inventory.budgets.limit("node_boot")
+    while time.monotonic() < deadline and not node.reachable(5):
+        time.sleep(2)
+    assert node.run("uname -n", timeout=10).stdout.strip() == node.name, (
+        "the connection did not rebuild itself after the node came back")
