@@ -31,7 +31,8 @@ def _vars(inv: Inventory, i: int, **extra) -> dict:
     return {"profile": inv.profile, "nodes": inv.nodes, "node": node, "peer": peer,
             "primary": inv.primary, "network": inv.network, "drbd": inv.drbd,
             "heartbeat": inv.heartbeat, "samba": inv.samba, "hypervisor": inv.hypervisor,
-            "vm_dir": "/var/lib/vmware/hademo", **extra}
+            "vm_dir": "/var/lib/vmware/hademo",
+            "vm_uuid": "2c4b916e-4da9-4d54-8f0c-6d69d0800b71", **extra}
 
 
 @pytest.mark.parametrize("profile", ["article", "hardened"])
