@@ -1,0 +1,110 @@
+"""The audits that judge a recorded scenario: never-two-owners over the watcher's
+feeds, console outage windows, SMB outages, and the figures read off the marks."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from fixtures.console import ConsoleObservation, ConsoleReport
+from fixtures.evidence import Evidence, Timeline, activate, deactivate
+from fixtures.hypervisor import ConsoleReading
+from fixtures.inventory import Inventory
+from fixtures.samba import WriterReport
+from fixtures.scenarios import Scenario, wait_for
+from fixtures.watch import ClusterWatcher, Sample, _Feed
+
+
+def _watcher() -> ClusterWatcher:
+    inv = Inventory.model_validate({"cluster": "t", "nodes": [
+        {"name": "node1", "address": "10.0.0.1", "ssh": {"key": "/k"}},
+        {"name": "node2", "address": "10.0.0.2", "ssh": {"key": "/k"}}]})
+    nodes = [SimpleNamespace(name="node1"), SimpleNamespace(name="node2")]
+    cluster = type("Cluster", (), {"inventory": inv, "__iter__": lambda self: iter(nodes)})()
+    return ClusterWatcher(cluster, Timeline("t", 0.0))
+
+
+def _feed(states: list[tuple[float, str, bool]], offset: float = 1000.0) -> _Feed:
+    feed = _Feed()
+    for uptime, role, vip in states:
+        feed.add(uptime + offset, Sample(uptime, role, "Connected", "UpToDate/UpToDate",
+                                         vip, vip, False))
+    return feed
+
+
+def test_a_clean_handover_is_not_two_owners():
+    w = _watcher()
+    w._feeds["node1"] = [_feed([(0, "Primary", True), (1, "Primary", True),
+                                (2, "Secondary", False), (3, "Secondary", False)])]
+    w._feeds["node2"] = [_feed([(0, "Secondary", False), (2.25, "Primary", True),
+                                (3, "Primary", True)])]
+    assert w.violations() == []
+
+
+def test_both_primary_with_the_vip_for_seconds_is_two_owners():
+    w = _watcher()
+    w._feeds["node1"] = [_feed([(t, "Primary", True) for t in range(0, 10)])]
+    w._feeds["node2"] = [_feed([(0, "Secondary", False)] + [(t, "Primary", True)
+                                                           for t in range(3, 10)])]
+    found = w.violations()
+    assert {v.what for v in found} == {"both nodes held the VIP", "both nodes were DRBD Primary"}
+    assert all(v.end - v.start >= 6 for v in found)
+
+
+def test_a_node_that_was_off_between_two_feeds_held_nothing_meanwhile():
+    w = _watcher()
+    # node1 Primary, powered off at t=1, back (new feed, new uptime) as Secondary
+    w._feeds["node1"] = [_feed([(0, "Primary", True), (1, "Primary", True)]),
+                         _feed([(0, "Secondary", False), (5, "Secondary", False)], 1020.0)]
+    w._feeds["node2"] = [_feed([(0, "Secondary", False)] + [(t, "Primary", True)
+                                                           for t in range(12, 30)])]
+    assert w.violations() == []
+
+
+def test_a_delayed_line_keeps_its_node_time():
+    feed = _Feed()
+    feed.add(1000.0, Sample(10.0, "Primary", "-", "-", True, True, False))
+    feed.add(1040.0, Sample(20.0, "Primary", "-", "-", True, True, False))  # held back 30 s
+    samples, _ = feed.stamped()
+    assert [s.t for s in samples] == [1000.0, 1010.0]
+
+
+def test_console_outage_window_and_first_answer_of_a_new_boot():
+    obs = [ConsoleObservation(t, ConsoleReading(boot, 0, "x") if boot else None)
+           for t, boot in [(0, 3), (1, 3), (2, None), (9, None), (10, 4), (11, 4)]]
+    report = ConsoleReport(obs)
+    assert report.outage(after=0.5) == (1, 10)
+    assert report.first_answer_after(0.5, boot_above=3).t == 10
+
+
+def test_writer_longest_outage():
+    assert WriterReport(outages=[(0, 3), (10, 22.5)]).longest_outage() == 12.5
+    assert WriterReport().longest_outage() == 0.0
+
+
+def test_scenario_figures_are_recorded_even_when_unobserved():
+    sc = Scenario("s", Timeline("s", 100.0), t0=100.0)
+    sc.mark("node2 serves", 124.0)
+    sc.mark("never", None)
+    ev = Evidence()
+    token = activate(ev)
+    try:
+        assert sc.figure("takeover", "node2 serves", budget=30) == 24.0
+        assert sc.figure("missing", "never", budget=30) is None
+    finally:
+        deactivate(token)
+    assert [(m.name, m.value, m.passed) for m in ev.measurements] == [
+        ("takeover", 24.0, True), ("missing", None, False)]
+
+
+def test_timeline_rebase_moves_the_origin_to_the_fault():
+    tl = Timeline("s", 100.0)
+    tl.add("probe", "before", at=101.0)
+    tl.rebase(105.0)
+    tl.add("probe", "after", at=107.0)
+    assert [e.t for e in tl.events] == [-4.0, 2.0]
+
+
+def test_wait_for_returns_the_value_or_none_in_time():
+    values = iter([None, False, "yes"])
+    assert wait_for(lambda: next(values), timeout=5, interval=0.01) == "yes"
+    assert wait_for(lambda: None, timeout=0.1, interval=0.02) is None
