@@ -202,7 +202,6 @@ def cmd_up(args: argparse.Namespace) -> int:
             preflight.check_memory()
             preflight.check_disk(config.state_root())
         netns.ensure()
-        # node1 first: it holds the listening end of the serial cable.
         for node in to_start:
             pid = qemu.start(node, img, accel)
             clock(f"{node.name}: QEMU started (pid {pid}, {accel})")
@@ -222,7 +221,6 @@ def cmd_down(args: argparse.Namespace) -> int:
             if args.purge:
                 qemu.remove_disks(node)
         netns.remove()
-        config.serial_link_socket().unlink(missing_ok=True)
     left = netns.leftovers()
     if left:
         raise LabError(f"still present after down: {', '.join(left)}")

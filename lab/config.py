@@ -71,11 +71,6 @@ def node_state_dir(node: Node) -> Path:
     return state_root() / node.name
 
 
-def serial_link_socket() -> Path:
-    """Unix socket of the null-modem cable (node1 listens, node2 connects)."""
-    return state_root() / "serial-link.sock"
-
-
 def inventory_path() -> Path:
     """Where the suites read the inventory."""
     return state_root() / "inventory.yaml"

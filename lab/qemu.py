@@ -19,6 +19,7 @@ from lab.image import Image
 
 QEMU = "qemu-system-x86_64"
 NETDEV_ID = "lan"  # the id `set_link` acts on
+CABLE_BASE_PORT = 7100  # + node index: each cable end's UDP port on the namespace loopback
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,27 @@ def kernel_cmdline(node: Node) -> str:
     ])
 
 
-def serial_cable_chardev(node: Node, sock: Path) -> str:
-    """The null-modem cable end: node1 listens, node2 connects and reconnects.
+def serial_cable_chardev(node: Node) -> str:
+    """The null-modem cable end: UDP datagrams between the two QEMUs on the
+    namespace's loopback.
 
-    Reconnect on the client and a fresh listening socket on each server start
-    let the cable survive a power off/on of either node.
+    A real null-modem cable without flow control never blocks the sender: bytes
+    nobody reads are lost. A stream socket would push back instead, and a node
+    whose peer has heartbeat stopped would stall on its tty writes (heartbeat
+    then shuts down in an emergency). Datagrams nobody reads are dropped, like
+    the cable's bytes, and the cable needs no reconnecting after a power cycle.
     """
-    if node.preferred_primary:
-        return f"socket,id=cable,path={sock},server=on,wait=off"
-    return f"socket,id=cable,path={sock},reconnect=1"
+    peer = config.peer_of(node)
+    return (f"udp,id=cable,host=127.0.0.1,port={cable_port(peer)},"
+            f"localaddr=127.0.0.1,localport={cable_port(node)}")
 
 
-def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths,
-                 cable_socket: Path) -> list[str]:
+def cable_port(node: Node) -> int:
+    """The UDP port on the namespace's loopback where ``node``'s cable end listens."""
+    return CABLE_BASE_PORT + node.index
+
+
+def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths) -> list[str]:
     """Full QEMU command line for ``node`` (pure: builds, does not run)."""
     p = node_paths
     return [
@@ -109,7 +118,7 @@ def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths,
         "-device", f"virtio-net-pci,netdev={NETDEV_ID},mac={node.mac}",
         "-chardev", f"file,id=console,path={p.console},append=on",
         "-serial", "chardev:console",
-        "-chardev", serial_cable_chardev(node, cable_socket),
+        "-chardev", serial_cable_chardev(node),
         "-serial", "chardev:cable",
         "-qmp", f"unix:{p.qmp},server=on,wait=off",
         "-device", "virtio-rng-pci",
@@ -192,7 +201,7 @@ def start(node: Node, image: Image, accel: str) -> int:
     if existing:
         return existing
     p = paths(node)
-    for sock in (p.qmp, config.serial_link_socket()):
+    for sock in (p.qmp,):
         # sun_path holds 107 bytes; a deep HA_LAB_STATE would fail inside QEMU obscurely.
         if len(str(sock).encode()) > 107:
             raise LabError(f"socket path too long for a unix socket: {sock} (shorten "
@@ -202,7 +211,7 @@ def start(node: Node, image: Image, accel: str) -> int:
     p.qmp.unlink(missing_ok=True)
     with p.console.open("a") as fh:
         fh.write(f"\n===== lab: power on {node.name} ({accel}) at {time.ctime()} =====\n")
-    cmd = netns.wrap(command_line(node, image, accel, p, config.serial_link_socket()))
+    cmd = netns.wrap(command_line(node, image, accel, p))
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise LabError(f"QEMU for {node.name} did not start: {proc.stderr.strip()}")
