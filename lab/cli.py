@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from lab import accel as accel_mod
-from lab import config, image, inventory, netns, preflight, qemu
+from lab import cable, config, image, inventory, netns, preflight, qemu
 from lab.config import Node
 from lab.errors import LabError
 
@@ -220,8 +220,12 @@ def cmd_down(args: argparse.Namespace) -> int:
                 print(f"{node.name}: stopped")
             if args.purge:
                 qemu.remove_disks(node)
+        if cable.stop():
+            print("serial cable relay: stopped")
         netns.remove()
     left = netns.leftovers()
+    if cable.running_pid():
+        left.append("serial cable relay")
     if left:
         raise LabError(f"still present after down: {', '.join(left)}")
     print("lab down" + (" (overlays and disks purged)" if args.purge else ""))

@@ -12,14 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab import config, netns
+from lab import cable, config, netns
 from lab.config import Node
 from lab.errors import LabError
 from lab.image import Image
 
 QEMU = "qemu-system-x86_64"
 NETDEV_ID = "lan"  # the id `set_link` acts on
-CABLE_BASE_PORT = 7100  # + node index: each cable end's UDP port on the namespace loopback
 
 
 @dataclass(frozen=True)
@@ -77,23 +76,9 @@ def kernel_cmdline(node: Node) -> str:
 
 
 def serial_cable_chardev(node: Node) -> str:
-    """The null-modem cable end: UDP datagrams between the two QEMUs on the
-    namespace's loopback.
-
-    A real null-modem cable without flow control never blocks the sender: bytes
-    nobody reads are lost. A stream socket would push back instead, and a node
-    whose peer has heartbeat stopped would stall on its tty writes (heartbeat
-    then shuts down in an emergency). Datagrams nobody reads are dropped, like
-    the cable's bytes, and the cable needs no reconnecting after a power cycle.
-    """
-    peer = config.peer_of(node)
-    return (f"udp,id=cable,host=127.0.0.1,port={cable_port(peer)},"
-            f"localaddr=127.0.0.1,localport={cable_port(node)}")
-
-
-def cable_port(node: Node) -> int:
-    """The UDP port on the namespace's loopback where ``node``'s cable end listens."""
-    return CABLE_BASE_PORT + node.index
+    """The node's end of the null-modem cable: a client of the cable relay
+    (lab/cable.py), reconnecting by itself after a power cycle."""
+    return f"socket,id=cable,path={cable.socket_path(node)},reconnect=1"
 
 
 def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths) -> list[str]:
@@ -201,12 +186,13 @@ def start(node: Node, image: Image, accel: str) -> int:
     if existing:
         return existing
     p = paths(node)
-    for sock in (p.qmp,):
+    for sock in (p.qmp, cable.socket_path(node)):
         # sun_path holds 107 bytes; a deep HA_LAB_STATE would fail inside QEMU obscurely.
         if len(str(sock).encode()) > 107:
             raise LabError(f"socket path too long for a unix socket: {sock} (shorten "
                            "HA_LAB_STATE)")
     ensure_disks(node, image)
+    cable.start()  # the node's ttyS1 connects to it (idempotent)
     p.pidfile.unlink(missing_ok=True)
     p.qmp.unlink(missing_ok=True)
     with p.console.open("a") as fh:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures import evidence
 from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
 
 TIMINGS = ("keepalive", "warntime", "deadtime", "initdead", "udpport")
@@ -90,13 +91,17 @@ def test_resources_fail_back_to_node1_with_test4(scenarios, inventory):
 def _hard_failure(sc, inventory) -> None:
     hb, budgets = inventory.heartbeat, inventory.budgets
     budget = hb.deadtime + budgets.limit("takeover_after_failure")
+    # heartbeat counts deadtime from the last heartbeat it received, which left
+    # node1 up to one keepalive before the fault: that is the earliest honest verdict
+    earliest = hb.deadtime - hb.keepalive
     detected = sc.figure("detection (node declared dead)", "node2 declares node1 dead",
-                         minimum=hb.deadtime)
-    took = sc.figure("takeover after hard failure", "node2 serves", minimum=hb.deadtime,
+                         minimum=earliest)
+    took = sc.figure("takeover after hard failure", "node2 serves", minimum=earliest,
                      budget=budget)
     assert detected is not None, "node2 never logged node1 (or its link) dead"
-    assert detected >= hb.deadtime, (
-        f"node1 declared dead after {detected}s, before deadtime {hb.deadtime}s")
+    assert detected >= earliest, (
+        f"node1 declared dead {detected}s after the fault: sooner than deadtime {hb.deadtime}s "
+        f"after its last heartbeat (keepalive {hb.keepalive}s) allows")
     assert took is not None and took <= budget, f"node2 served after {took}s, budget {budget:.0f}s"
 
 
@@ -106,7 +111,10 @@ def _hard_failure(sc, inventory) -> None:
 def test_node2_declares_node1_dead_after_deadtime_when_the_plug_is_pulled(scenarios, inventory):
     sc = scenarios.power_failure().require()
     _hard_failure(sc, inventory)
-    assert sc.facts["warntime line"], "no warntime warning (Late heartbeat) in node2's ha-log"
+    # heartbeat warns at warntime only when the late heartbeat finally arrives; a node
+    # that lost power sends none, so the warning is reported, not demanded
+    warning = sc.facts["warntime line"] or "none (node1 sent no late heartbeat)"
+    evidence.current().notes.append(f"warntime warning in node2's ha-log: {warning}")
     sc.figure("failback after power on", "node1 serves again", "power on node1",
               budget=inventory.budgets.limit("failback") + inventory.budgets.limit("node_boot"))
     resync = sc.figure("DRBD resync after node1 returns", "DRBD UpToDate/UpToDate",

@@ -1,0 +1,121 @@
+"""The null-modem cable between the nodes' second serial ports (ttyS1).
+
+Each node's QEMU connects its ttyS1 to a unix socket of this relay, which
+copies bytes from one end to the other. Like a real cable without flow
+control, it never makes a sender wait: bytes the other end cannot take now
+(its heartbeat is stopped and its UART is full, or the node is off) are
+dropped. Joining the two QEMUs directly would push back instead, and a node
+whose peer stopped heartbeat would hang on its tty writes. The relay keeps
+running across power cycles; a node that boots again reconnects by itself.
+
+Run as ``python -m lab.cable SOCK1 SOCK2`` (``lab up`` starts it detached).
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lab import config
+
+CHUNK = 4096
+
+
+def socket_path(node: config.Node) -> Path:
+    return config.state_root() / f"cable-{node.name}.sock"
+
+
+def pidfile() -> Path:
+    return config.state_root() / "cable.pid"
+
+
+def relay(paths: tuple[Path, Path]) -> None:
+    """Serve both cable ends forever (one connection per end, the newest wins)."""
+    sel = selectors.DefaultSelector()
+    ends: dict[int, socket.socket | None] = {0: None, 1: None}
+    for side, path in enumerate(paths):
+        path.unlink(missing_ok=True)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        server.listen(2)
+        sel.register(server, selectors.EVENT_READ, ("listen", side))
+
+    def drop(side: int) -> None:
+        conn = ends[side]
+        if conn is not None:
+            sel.unregister(conn)
+            conn.close()
+            ends[side] = None
+
+    while True:
+        for key, _ in sel.select():
+            kind, side = key.data
+            if kind == "listen":
+                conn, _ = key.fileobj.accept()
+                conn.setblocking(False)
+                drop(side)
+                ends[side] = conn
+                sel.register(conn, selectors.EVENT_READ, ("end", side))
+                continue
+            try:
+                data = key.fileobj.recv(CHUNK)
+            except OSError:
+                data = b""
+            if not data:
+                drop(side)
+                continue
+            other = ends[1 - side]
+            if other is not None:
+                try:
+                    other.send(data)
+                except BlockingIOError:
+                    pass  # the far end is not reading: the bytes are lost, as on a cable
+                except OSError:
+                    drop(1 - side)
+
+
+def running_pid() -> int | None:
+    try:
+        pid = int(pidfile().read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"lab.cable" in cmdline else None
+
+
+def start() -> int:
+    """Start the relay detached (idempotent); return its pid."""
+    pid = running_pid()
+    if pid:
+        return pid
+    paths = [str(socket_path(n)) for n in config.NODES]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.cable", *paths], cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    pidfile().write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + 5
+    while not all(Path(p).exists() for p in paths) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc.pid
+
+
+def stop() -> bool:
+    """Stop the relay; True when one was running."""
+    pid = running_pid()
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    pidfile().unlink(missing_ok=True)
+    for node in config.NODES:
+        socket_path(node).unlink(missing_ok=True)
+    return pid is not None
+
+
+if __name__ == "__main__":
+    relay((Path(sys.argv[1]), Path(sys.argv[2])))
