@@ -105,6 +105,6 @@ def test_timeline_rebase_moves_the_origin_to_the_fault():
 
 
 def test_wait_for_returns_the_value_or_none_in_time():
-    values = iter([None, False, "yes"])
+    values = iter([None, False, [], "yes"])
     assert wait_for(lambda: next(values), timeout=5, interval=0.01) == "yes"
     assert wait_for(lambda: None, timeout=0.1, interval=0.02) is None
