@@ -88,9 +88,17 @@ def test_resources_fail_back_to_node1_with_test4(scenarios, inventory):
         f"test4.txt written on node2 reads {sc.facts['test4 on node1']!r} on node1")
 
 
-def _hard_failure(sc, inventory) -> None:
-    hb, budgets = inventory.heartbeat, inventory.budgets
-    budget = hb.deadtime + budgets.limit("takeover_after_failure")
+def _takeover_budget(inventory, isolation: bool) -> float:
+    """deadtime + the takeover budget; a cut cable on a cluster with a second heartbeat
+    path is handed over by ipfail (node1 releases, node2 acquires): its own budget."""
+    hardened = isolation and inventory.profile == "hardened"
+    name = "takeover_after_isolation" if hardened else "takeover_after_failure"
+    return inventory.heartbeat.deadtime + inventory.budgets.limit(name)
+
+
+def _hard_failure(sc, inventory, isolation: bool = False) -> None:
+    hb = inventory.heartbeat
+    budget = _takeover_budget(inventory, isolation)
     # heartbeat counts deadtime from the last heartbeat it received, which left
     # node1 up to one keepalive before the fault: that is the earliest honest verdict
     earliest = hb.deadtime - hb.keepalive
@@ -127,7 +135,7 @@ def test_node2_declares_node1_dead_after_deadtime_when_the_plug_is_pulled(scenar
 @pytest.mark.timeout(1500)
 def test_node2_declares_node1_dead_after_deadtime_when_the_cable_is_pulled(scenarios, inventory):
     sc = scenarios.link_cut().require()
-    _hard_failure(sc, inventory)
+    _hard_failure(sc, inventory, isolation=True)
 
 
 @pytest.mark.control("HB-06")
@@ -145,16 +153,20 @@ def test_never_two_owners_during(scenarios, scenario):
 def test_pulled_cable_node2_serves_and_drbd_heals_by_itself(scenarios, inventory):
     sc = scenarios.link_cut().require()
     budgets = inventory.budgets
-    budget = inventory.heartbeat.deadtime + budgets.limit("takeover_after_failure")
+    budget = _takeover_budget(inventory, isolation=True)
     served = sc.figure("clients served by node2 after the cable is pulled", "node2 serves",
                        budget=budget)
     healed = sc.figure("DRBD healthy after the cable is back", "DRBD healthy again", "link up",
                        budget=budgets.limit("heal_after_reconnect"))
-    split = [f"{node}: {lines.strip()}" for node, lines in sc.facts["split brain"].items()
-             if lines.strip()]
-    assert not sc.facts["standalone"] and not split, (
-        f"DRBD split brain after the cable was plugged back (StandAlone on "
-        f"{sc.facts['standalone']}): {' | '.join(split)}")
+    logged = {node: lines for node, lines in sc.facts["split brain"].items() if lines}
+    unresolved = [f"{node}: {lines}" for node, lines in logged.items()
+                  if "unresolved" in lines or "disconnect" in lines.lower()]
+    if logged and not unresolved:
+        # the hardened profile's after-sb policies settle it: a fact for the reviewer
+        evidence.current().notes.append(f"split brain settled by DRBD's after-sb policy: {logged}")
+    assert not sc.facts["standalone"] and not unresolved, (
+        f"DRBD split brain after the cable was plugged back, not resolved (StandAlone on "
+        f"{sc.facts['standalone'] or 'no node yet'}): {' | '.join(unresolved)}")
     assert healed is not None, "DRBD did not return to Connected UpToDate/UpToDate by itself"
     assert served is not None and served <= budget, (
         f"node2 served after {served}s, budget {budget:.0f}s")
