@@ -15,7 +15,8 @@ PIP_STAMP := $(VENV)/.pip-installed
 INVENTORY ?= /var/lib/ha-lab/inventory.yaml
 REPEAT ?= 1
 
-.PHONY: acceptance test test-fast test-lab venv deps lab-up lab-down lint trend bench clean
+.PHONY: acceptance test test-fast test-lab venv deps lab-up lab-down lint trend bench clean \
+        vagrant-box vagrant-up vagrant-acceptance vagrant-down
 
 venv: $(PIP_STAMP)
 
@@ -73,6 +74,22 @@ trend: venv
 bench: deps venv
 	$(PY) bench/lab_bench.py
 	$(PY) bench/report_bench.py
+
+# Vagrant nodes instead of the embedded lab (vagrant/README.md): needs the Debian packages
+# vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients dnsmasq-base.
+vagrant-box: deps venv
+	$(PY) -m vagrant.box
+	vagrant box add --force --name ha-debian12 vagrant/ha-debian12.box
+
+vagrant-up: venv
+	cd vagrant && vagrant up
+	$(PY) -m vagrant.inventory --out vagrant/inventory.yaml
+
+vagrant-acceptance: vagrant-up
+	$(PYTEST) suites/ --inventory vagrant/inventory.yaml -p no:cacheprovider
+
+vagrant-down:
+	cd vagrant && vagrant destroy -f
 
 clean:
 	rm -rf $(VENV)
