@@ -5,33 +5,25 @@ is back. Marked ``lab``; needs root."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from labctl import lab_cluster
 
-from fixtures import evidence, faults, netns
+from fixtures import evidence, faults
 from fixtures.cluster import Cluster
-from fixtures.inventory import DEFAULT_PATH, load
 
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Cluster:
-    subprocess.run([sys.executable, "-m", "lab", "up"], cwd=REPO, check=True,
-                   capture_output=True, timeout=900)
-    inventory = load(DEFAULT_PATH)
-    netns.enter(inventory.netns)
-    cluster = Cluster(inventory)
+    cluster = lab_cluster()
     yield cluster
     cluster.close()
 

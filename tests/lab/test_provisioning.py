@@ -4,16 +4,13 @@ run that changes nothing. Slow (TCG): marked ``lab``; needs root."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from labctl import lab_cluster
 
-from fixtures import baseline, netns
+from fixtures import baseline
 from fixtures.cluster import Cluster
-from fixtures.inventory import DEFAULT_PATH, load
 from fixtures.provision import provision
 
 pytestmark = [
@@ -21,21 +18,12 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def lab(*args: str, timeout: float = 900) -> None:
-    proc = subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
-    assert proc.returncode == 0, f"lab {' '.join(args)}: {proc.stderr.strip()}"
 
 
 @pytest.fixture(scope="module")
 def blank_cluster() -> Cluster:
-    lab("up", "--fresh")
-    inventory = load(DEFAULT_PATH)
-    netns.enter(inventory.netns)
-    cluster = Cluster(inventory)
+    cluster = lab_cluster("--fresh")
     yield cluster
     cluster.close()
 

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from labctl import REPO, lab_cluster
 
-from fixtures import baseline, netns
+from fixtures import baseline
 from fixtures.cluster import Cluster
-from fixtures.inventory import DEFAULT_PATH, load
 from fixtures.provision import provision
 
 pytestmark = [
@@ -25,16 +25,11 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Cluster:
-    subprocess.run([sys.executable, "-m", "lab", "up"], cwd=REPO, check=True,
-                   capture_output=True, timeout=900)
-    inventory = load(DEFAULT_PATH)
-    netns.enter(inventory.netns)
-    cluster = Cluster(inventory)
+    cluster = lab_cluster()
     if baseline.problems(cluster):
         provision(cluster, log=lambda m: None)
     yield cluster

@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from labctl import REPO, lab_up
 
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
 ]
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _suite(tmp_path: Path, select: str) -> dict[str, dict]:
@@ -32,20 +31,15 @@ def _suite(tmp_path: Path, select: str) -> dict[str, dict]:
     return {c["id"]: c for c in json.loads(latest.read_text())["controls"]}
 
 
-def _lab_up(profile: str) -> None:
-    subprocess.run([sys.executable, "-m", "lab", "up", "--profile", profile], cwd=REPO,
-                   check=True, capture_output=True, timeout=900)
-
-
 @pytest.mark.timeout(3600)
 def test_a_pulled_cable_splits_the_articles_cluster_and_the_suite_says_so(tmp_path):
-    _lab_up("article")
+    lab_up("--profile", "article")
     try:
         controls = _suite(tmp_path / "article",
                           "test_authkeys or test_pulled_cable or test_never_two_owners_during and "
                           "link_cut")
     finally:
-        _lab_up("hardened")
+        lab_up("--profile", "hardened")
         restored = _suite(tmp_path / "hardened", "test_drbd_is_connected")
     assert controls["HB-02"]["status"] == "failed" and "crc" in controls["HB-02"]["message"]
     assert controls["HB-07"]["status"] == "failed", controls["HB-07"]["message"]
