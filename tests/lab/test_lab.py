@@ -74,9 +74,23 @@ def test_drbd_84_module(up: None) -> None:
         assert "version: 8.4" in out
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(900)
 def test_serial_cable_carries_bytes(up: None) -> None:
     token = f"halab-{uuid.uuid4().hex[:12]}"
+    # on provisioned nodes heartbeat reads ttyS1 itself: lend the cable to the test
+    was_active = {n.name: on(n.name, "systemctl is-active heartbeat || true").strip() == "active"
+                  for n in config.NODES}
+    for node in reversed(config.NODES):  # the standby first: nothing fails over
+        on(node.name, "systemctl stop heartbeat 2>/dev/null || true", timeout=200)
+    try:
+        _exchange(token)
+    finally:
+        for node in config.NODES:
+            if was_active[node.name]:
+                on(node.name, "systemctl start heartbeat", timeout=200)
+
+
+def _exchange(token: str) -> None:
     for src, dst in (("node1", "node2"), ("node2", "node1")):
         on(dst, "stty -F /dev/ttyS1 raw -echo 115200; rm -f /tmp/rx; "
                 "(timeout 8 cat /dev/ttyS1 > /tmp/rx) </dev/null >/dev/null 2>&1 &")
