@@ -3,15 +3,24 @@ lab's inventory from inside its network namespace."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from fixtures import netns
 from fixtures.cluster import Cluster
 from fixtures.inventory import DEFAULT_PATH, load
 
 REPO = Path(__file__).resolve().parents[2]
+
+# every lab test: slow (boots VMs), and only as root (namespaces, taps)
+LAB_MARKS = [
+    pytest.mark.lab,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
+]
 
 
 def lab_up(*args: str, timeout: float = 900) -> None:

@@ -4,21 +4,16 @@ is back. Marked ``lab``; needs root."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import pytest
-from labctl import lab_cluster
+from labctl import LAB_MARKS, lab_cluster
 
 from fixtures import evidence, faults
 from fixtures.cluster import Cluster
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
-]
-
+pytestmark = LAB_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,16 @@ run that changes nothing. Slow (TCG): marked ``lab``; needs root."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from labctl import lab_cluster
+from labctl import LAB_MARKS, lab_cluster
 
 from fixtures import baseline
 from fixtures.cluster import Cluster
 from fixtures.provision import provision
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
-]
-
-
+pytestmark = LAB_MARKS
 
 
 @pytest.fixture(scope="module")

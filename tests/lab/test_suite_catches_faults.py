@@ -8,23 +8,18 @@ Slow (boots and provisions the lab if needed): marked ``lab``; needs root.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from labctl import REPO, lab_cluster
+from labctl import LAB_MARKS, REPO, lab_cluster
 
 from fixtures import baseline
 from fixtures.cluster import Cluster
 from fixtures.provision import provision
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
-]
-
+pytestmark = LAB_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,14 @@ goes back to the hardened profile afterwards. Slow: marked ``lab``; needs root."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from labctl import REPO, lab_up
+from labctl import LAB_MARKS, REPO, lab_up
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root"),
-]
+pytestmark = LAB_MARKS
 
 
 def _suite(tmp_path: Path, select: str) -> dict[str, dict]:
