@@ -49,39 +49,34 @@ BREAKAGES = [
     pytest.param(
         "node1", "sed -i 's/^node node1$/node Node1/' /etc/ha.d/ha.cf",
         "test_each_node_has_its_static_address", "NODE-01", "but ha.cf names",
-        ["/etc/ha.d/ha.cf"], id="node-name-case-differs-from-uname (the article's slip)"),
+        ["/etc/ha.d/ha.cf"], None, id="node-name-case-differs-from-uname (the article's slip)"),
     pytest.param(
         "node2", "sed -i 's/ vmstart / /' /etc/ha.d/haresources",
         "test_ha_cf_timings_and_haresources", "HB-01", "haresources differs between the nodes",
-        ["/etc/ha.d/haresources"], id="haresources-differs-between-nodes"),
+        ["/etc/ha.d/haresources"], None, id="haresources-differs-between-nodes"),
     pytest.param(
         "node1", "printf 'auth 1\\n1 crc\\n' > /etc/ha.d/authkeys",
         "test_authkeys", "HB-02", "crc authenticates nothing",
-        ["/etc/ha.d/authkeys"], id="authkeys-crc"),
+        ["/etc/ha.d/authkeys"], None, id="authkeys-crc"),
     pytest.param(
         "node2", "sed -i 's/^deadtime .*/deadtime 30/' /etc/ha.d/ha.cf",
         "test_ha_cf_timings_and_haresources", "HB-01", "deadtime is 30",
-        ["/etc/ha.d/ha.cf"], id="wrong-deadtime"),
+        ["/etc/ha.d/ha.cf"], None, id="wrong-deadtime"),
     pytest.param(
         "node2", "rmdir /var/lib/vmware",
         "test_every_resource_of_the_group_can_start", "HB-01", "mount point /var/lib/vmware",
-        [], id="mount-point-missing-on-node2"),
+        [], "mkdir -p /var/lib/vmware", id="mount-point-missing-on-node2"),
     pytest.param(
         "node2", "systemctl enable smbd 2>/dev/null",
         "test_share_is_the_articles", "SMB-01", "smbd is enabled at boot",
-        [], id="smbd-enabled-at-boot"),
+        [], "systemctl disable smbd 2>/dev/null", id="smbd-enabled-at-boot"),
 ]
 
-UNDO = {
-    "mount-point-missing-on-node2": "mkdir -p /var/lib/vmware",
-    "smbd-enabled-at-boot": "systemctl disable smbd 2>/dev/null",
-}
-
-
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("node_name, breakage, select, control, cause, files", BREAKAGES)
-def test_the_matching_control_fails_naming_the_cause(cluster, tmp_path, request, node_name,
-                                                     breakage, select, control, cause, files):
+@pytest.mark.parametrize("node_name, breakage, select, control, cause, files, undo",
+                         BREAKAGES)
+def test_the_matching_control_fails_naming_the_cause(cluster, tmp_path, node_name, breakage,
+                                                     select, control, cause, files, undo):
     node = cluster.by_name(node_name)
     for f in files:
         node.run(f"cp -p {f} {f}.catch-test", check=True)
@@ -91,10 +86,8 @@ def test_the_matching_control_fails_naming_the_cause(cluster, tmp_path, request,
     finally:
         for f in files:
             node.run(f"mv {f}.catch-test {f}", check=True)
-        case = request.node.callspec.id
-        for key, undo in UNDO.items():
-            if key in case:
-                node.run(undo, check=True)
+        if undo:
+            node.run(undo, check=True)
     result = controls[control]
     assert result["status"] == "failed", (
         f"{control} did not fail: {result['status']} {result['message']}\n"
