@@ -10,7 +10,8 @@ from fixtures.evidence import Evidence, Timeline, activate, deactivate
 from fixtures.hypervisor import ConsoleReading
 from fixtures.inventory import Inventory
 from fixtures.samba import WriterReport
-from fixtures.scenarios import Scenario, wait_for
+from fixtures.scenarios import Scenario
+from fixtures.timing import wait_for
 from fixtures.watch import ClusterWatcher, Sample, _Feed
 
 
