@@ -109,3 +109,17 @@ def test_wait_for_returns_the_value_or_none_in_time():
     values = iter([None, False, [], "yes"])
     assert wait_for(lambda: next(values), timeout=5, interval=0.01) == "yes"
     assert wait_for(lambda: None, timeout=0.1, interval=0.02) is None
+
+
+def test_a_lost_baseline_still_judges_recorded_scenarios_but_runs_no_new_fault():
+    import pytest
+
+    from fixtures.scenarios import Run
+
+    run = Run(_watcher().cluster, log=lambda _msg: None)
+    recorded = Scenario("link-cut", Timeline("link-cut", 0.0), restore_error="heartbeat hung")
+    run.records["link-cut"] = recorded
+    run.broken = "baseline could not be restored after scenario link-cut: heartbeat hung"
+    assert run._run("link-cut", lambda sc: None) is recorded
+    with pytest.raises(pytest.skip.Exception, match="not run: baseline could not be restored"):
+        run._run("power-failure", lambda sc: None)
