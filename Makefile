@@ -79,19 +79,29 @@ bench: deps venv
 
 # Vagrant nodes instead of the embedded lab (vagrant/README.md): needs the Debian packages
 # vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients dnsmasq-base.
+# VAGRANT_NETNS=havagrant: libvirtd and the nodes' networks in a namespace of their own
+# (python -m vagrant.libvirt_netns), Vagrant and the suite reach the nodes through it.
+VAGRANT_PROVIDER ?= libvirt
+VAGRANT_NETNS ?=
+VAGRANT := $(if $(VAGRANT_NETNS),ip netns exec $(VAGRANT_NETNS) )vagrant
+
 vagrant-box: deps venv
 	$(PY) -m vagrant.box
 	vagrant box add --force --name ha-debian12 vagrant/ha-debian12.box
 
 vagrant-up: venv
-	cd vagrant && vagrant up
-	$(PY) -m vagrant.inventory --out vagrant/inventory.yaml
+	$(if $(VAGRANT_NETNS),$(PY) -m vagrant.libvirt_netns up --netns $(VAGRANT_NETNS))
+	cd vagrant && $(VAGRANT) up --provider $(VAGRANT_PROVIDER)
+	cd vagrant && $(VAGRANT) ssh-config > .vagrant/ssh-config
+	$(PY) -m vagrant.inventory --out vagrant/inventory.yaml --ssh-config vagrant/.vagrant/ssh-config \
+	  --provider $(VAGRANT_PROVIDER) $(if $(VAGRANT_NETNS),--netns $(VAGRANT_NETNS))
 
 vagrant-acceptance: vagrant-up
 	$(PYTEST) suites/ --inventory vagrant/inventory.yaml -p no:cacheprovider
 
 vagrant-down:
-	cd vagrant && vagrant destroy -f
+	cd vagrant && $(VAGRANT) destroy -f
+	$(if $(VAGRANT_NETNS),$(PY) -m vagrant.libvirt_netns down --netns $(VAGRANT_NETNS))
 
 clean:
 	rm -rf $(VENV)

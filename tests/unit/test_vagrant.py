@@ -214,3 +214,21 @@ def test_vagrantfile_and_writer_share_nodes_yaml():
     spec = vinv.load_nodes()
     assert [n["ip"] for n in spec["nodes"]] == ["192.168.1.1", "192.168.1.2"]
     assert spec["network"]["virtual_ip"] == "192.168.1.3"
+
+
+def test_libvirt_netns_names_the_qemu_conf_settings_it_lacks():
+    from vagrant.libvirt_netns import qemu_conf_problems
+
+    ok = 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\n'
+    assert qemu_conf_problems(ok) == []
+    assert qemu_conf_problems('#user = "root"\ngroup = "root"\n') == [
+        'user = "root"', 'security_driver = "none"']
+
+
+def test_libvirt_netns_bad_action_is_one_line(capsys):
+    from vagrant.libvirt_netns import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["sideways"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
