@@ -62,7 +62,12 @@ end
 
 
 def networkd_files(nodes_file: Path = NODES_FILE) -> dict[str, str]:
-    """systemd-networkd units: static cluster address by MAC, DHCP on anything else."""
+    """systemd-networkd units: static cluster address by MAC, DHCP on anything else.
+
+    The cluster address stays when the carrier goes (a pulled cable), as an ifupdown
+    ``static`` stanza keeps it: networkd would drop it, and DRBD, unable to bind its
+    address, gives up and stays StandAlone ("bind before listen failed, err = -99").
+    """
     spec = yaml.safe_load(nodes_file.read_text())
     prefix = spec["network"]["netmask"]
     files = {}
@@ -71,7 +76,8 @@ def networkd_files(nodes_file: Path = NODES_FILE) -> dict[str, str]:
             f"# {node['name']}'s cluster NIC (vagrant/nodes.yaml)\n"
             f"[Match]\nMACAddress={node['mac']}\n\n"
             f"[Network]\nAddress={node['ip']}/{prefix}\nLinkLocalAddressing=no\n"
-            "IPv6AcceptRA=no\n\n[Link]\nRequiredForOnline=no\n"
+            "IPv6AcceptRA=no\nConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n\n"
+            "[Link]\nRequiredForOnline=no\n"
         )
     files["90-ha-mgmt.network"] = (
         "# Vagrant's management network: DHCP on any other NIC\n"

@@ -182,6 +182,8 @@ def test_box_metadata_and_network_units():
     assert "MACAddress=52:54:00:00:01:01" in units["10-ha-node1.network"]
     assert "Address=192.168.1.1/24" in units["10-ha-node1.network"]
     assert "Address=192.168.1.2/24" in units["10-ha-node2.network"]
+    # a pulled cable must not take the address away (DRBD would go StandAlone)
+    assert "IgnoreCarrierLoss=yes" in units["10-ha-node1.network"]
     assert "DHCP=ipv4" in units["90-ha-mgmt.network"]
     vf = box.box_vagrantfile()
     assert 'config.ssh.username = "root"' in vf and "vmlinuz" in vf
