@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from lab import accel as accel_mod
-from lab import cable, config, image, inventory, netns, preflight, qemu
+from lab import cable, config, image, inventory, netns, preflight, qemu, timeserver
 from lab.config import Node
 from lab.errors import LabError
 
@@ -177,6 +177,10 @@ def _node_accel(node: Node, default: str) -> str:
         return default
 
 
+def _timeserver_pidfile() -> Path:
+    return config.state_root() / "timeserver.pid"
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     clock = Clock()
     preflight.check_root()
@@ -202,6 +206,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             preflight.check_memory()
             preflight.check_disk(config.state_root())
         netns.ensure()
+        timeserver.start(config.NETNS, _timeserver_pidfile())
         for node in to_start:
             pid = qemu.start(node, img, accel)
             clock(f"{node.name}: QEMU started (pid {pid}, {accel})")
@@ -222,10 +227,14 @@ def cmd_down(args: argparse.Namespace) -> int:
                 qemu.remove_disks(node)
         if cable.stop():
             print("serial cable relay: stopped")
+        if timeserver.stop(_timeserver_pidfile()):
+            print("time server: stopped")
         netns.remove()
     left = netns.leftovers()
     if cable.running_pid():
         left.append("serial cable relay")
+    if timeserver.running_pid(_timeserver_pidfile()):
+        left.append("time server")
     if left:
         raise LabError(f"still present after down: {', '.join(left)}")
     print("lab down" + (" (overlays and disks purged)" if args.purge else ""))

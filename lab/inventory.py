@@ -57,6 +57,7 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
             "netmask": config.NETMASK,
             "virtual_ip": config.VIRTUAL_IP,
             "ping_node": config.HOST_ADDRESS,
+            "time_server": config.HOST_ADDRESS,  # lab/timeserver.py
         },
         "budgets": {"scale": config.TCG_BUDGET_SCALE if accel == "tcg" else 1.0},
     }

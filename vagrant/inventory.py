@@ -163,6 +163,8 @@ def build_inventory(
         "virtual_ip": net["virtual_ip"],
         "ping_node": net["host_ip"],
     }
+    if netns:  # vagrant.libvirt_netns serves the host's clock there (lab/timeserver.py)
+        inv["network"]["time_server"] = net["host_ip"]
     if budget_scale != 1.0:
         inv["budgets"] = {"scale": budget_scale}
     return inv

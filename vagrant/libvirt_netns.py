@@ -4,7 +4,8 @@ networks must not touch the host's (vagrant/README.md, "What was proven").
     python -m vagrant.libvirt_netns up|down|status [--netns havagrant]
 
 ``up`` makes the namespace (loopback only, no route out), starts virtlogd and libvirtd in
-it and defines the ``default`` storage pool that vagrant-libvirt uploads boxes to. Every
+it, an SNTP server for the nodes (lab/timeserver.py), and defines the ``default`` storage
+pool that vagrant-libvirt uploads boxes to. Every
 bridge and dnsmasq that libvirt later creates for the Vagrant networks then lives in the
 namespace, while libvirtd's unix sockets (not namespaced) serve ``virsh`` and Vagrant from
 anywhere. SSH to the nodes goes through the namespace: run Vagrant with
@@ -23,6 +24,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from lab import timeserver
 
 DEFAULT_NETNS = "havagrant"
 RUN_DIR = Path("/run/ha-vagrant")
@@ -113,6 +116,8 @@ def up(netns: str) -> None:
         _run("virsh", "-c", "qemu:///system", "pool-build", "default")
     _run("virsh", "-c", "qemu:///system", "pool-start", "default", check=False)
     _run("virsh", "-c", "qemu:///system", "pool-autostart", "default", check=False)
+    # the nodes' NTP server on the host end of their network (inventory time_server)
+    timeserver.start(netns, RUN_DIR / "timeserver.pid")
     print(f"libvirtd runs in network namespace {netns}: run Vagrant with "
           f"`ip netns exec {netns} vagrant ...`, the inventory with --netns {netns}")
 
@@ -122,6 +127,7 @@ def down(netns: str) -> None:
                    check=False).stdout.split() if _pid("libvirtd") else []
     if running:
         raise HostError(f"domains still run: {', '.join(running)} (vagrant destroy -f first)")
+    timeserver.stop(RUN_DIR / "timeserver.pid")
     for daemon in reversed(DAEMONS):
         pid = _pid(daemon)
         if pid is None:
@@ -144,6 +150,8 @@ def status(netns: str) -> None:
     for daemon in DAEMONS:
         pid = _pid(daemon)
         print(f"{daemon}: {'pid ' + str(pid) if pid else 'not running'}")
+    pid = timeserver.running_pid(RUN_DIR / "timeserver.pid")
+    print(f"time server: {'pid ' + str(pid) if pid else 'not running'}")
 
 
 def main(argv: list[str] | None = None) -> int:

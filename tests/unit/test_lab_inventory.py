@@ -18,7 +18,8 @@ def test_inventory_top_level_keys_and_values() -> None:
     assert inv["disposable"] is True and inv["provision"] is True
     assert inv["netns"] == "halab"
     assert inv["network"] == {"netmask": 24, "virtual_ip": "192.168.1.3",
-                              "ping_node": "192.168.1.254"}
+                              "ping_node": "192.168.1.254",
+                              "time_server": "192.168.1.254"}
     assert inv["budgets"] == {"scale": 2.0}
 
 

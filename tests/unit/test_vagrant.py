@@ -93,6 +93,7 @@ def test_libvirt_inventory_is_accepted_by_the_suite(tmp_path, key):
     assert n1.disk == "/dev/vdb" and n1.interface == "eth1" and n1.serial == "/dev/ttyS1"
     assert loaded.network.virtual_ip == "192.168.1.3"
     assert loaded.network.ping_node == "192.168.1.254"
+    assert loaded.network.time_server == "192.168.1.254"  # served in the namespace
     f = n1.faults
     assert f.power_off == "virsh -c qemu:///system destroy uuid-1"
     assert f.power_on == "virsh -c qemu:///system start uuid-1"
