@@ -91,6 +91,7 @@ vagrant-box: deps venv
 
 vagrant-up: venv
 	$(if $(VAGRANT_NETNS),$(PY) -m vagrant.libvirt_netns up --netns $(VAGRANT_NETNS))
+	$(if $(filter libvirt,$(VAGRANT_PROVIDER)),$(PY) -m vagrant.cable up)
 	cd vagrant && $(VAGRANT) up --provider $(VAGRANT_PROVIDER)
 	cd vagrant && $(VAGRANT) ssh-config > .vagrant/ssh-config
 	$(PY) -m vagrant.inventory --out vagrant/inventory.yaml --ssh-config vagrant/.vagrant/ssh-config \
@@ -101,6 +102,7 @@ vagrant-acceptance: vagrant-up
 
 vagrant-down:
 	cd vagrant && $(VAGRANT) destroy -f
+	$(PY) -m vagrant.cable down
 	$(if $(VAGRANT_NETNS),$(PY) -m vagrant.libvirt_netns down --netns $(VAGRANT_NETNS))
 
 clean:

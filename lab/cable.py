@@ -80,40 +80,43 @@ def relay(paths: tuple[Path, Path]) -> None:
                     drop(1 - side)
 
 
-def running_pid() -> int | None:
+def running_pid(pid_path: Path | None = None) -> int | None:
     try:
-        pid = int(pidfile().read_text().strip())
+        pid = int((pid_path or pidfile()).read_text().strip())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
     return pid if b"lab.cable" in cmdline else None
 
 
-def start() -> int:
-    """Start the relay detached (idempotent); return its pid."""
-    pid = running_pid()
+def start(sockets: tuple[Path, Path] | None = None, pid_path: Path | None = None) -> int:
+    """Start the relay detached (idempotent); return its pid. By default the lab's
+    sockets and pid file; the Vagrant nodes' cable passes its own."""
+    pid_path = pid_path or pidfile()
+    pid = running_pid(pid_path)
     if pid:
         return pid
-    paths = [str(socket_path(n)) for n in config.NODES]
+    paths = [str(p) for p in (sockets or [socket_path(n) for n in config.NODES])]
     proc = subprocess.Popen(
         [sys.executable, "-m", "lab.cable", *paths], cwd=Path(__file__).resolve().parents[1],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
-    pidfile().write_text(f"{proc.pid}\n")
+    pid_path.write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + 5
     while not all(Path(p).exists() for p in paths) and time.monotonic() < deadline:
         time.sleep(0.05)
     return proc.pid
 
 
-def stop() -> bool:
+def stop(sockets: tuple[Path, Path] | None = None, pid_path: Path | None = None) -> bool:
     """Stop the relay; True when one was running."""
-    pid = running_pid()
+    pid_path = pid_path or pidfile()
+    pid = running_pid(pid_path)
     if pid:
         os.kill(pid, signal.SIGTERM)
-    pidfile().unlink(missing_ok=True)
-    for node in config.NODES:
-        socket_path(node).unlink(missing_ok=True)
+    pid_path.unlink(missing_ok=True)
+    for path in sockets or [socket_path(n) for n in config.NODES]:
+        path.unlink(missing_ok=True)
     return pid is not None
 
 

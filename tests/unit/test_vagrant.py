@@ -235,3 +235,12 @@ def test_libvirt_netns_bad_action_is_one_line(capsys):
         main(["sideways"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_cable_sockets_are_the_ones_the_vagrantfile_names():
+    from vagrant.cable import sockets
+
+    ends = sockets(Path("/run/x"))
+    assert ends == (Path("/run/x/ha-cable-node1.sock"), Path("/run/x/ha-cable-node2.sock"))
+    vagrantfile = (ROOT / "vagrant" / "Vagrantfile").read_text()
+    assert "ha-cable-#{name}.sock,reconnect=1" in vagrantfile
