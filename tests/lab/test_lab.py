@@ -150,6 +150,9 @@ def test_down_leaves_nothing(up: None) -> None:
     lab("down", timeout=120)
     assert _lab_qemu_pids() == []
     assert netns.leftovers() == []
+    helpers = subprocess.run(["pgrep", "-f", "[-]m lab[.](cable|timeserver)"],
+                             capture_output=True, text=True).stdout.split()
+    assert helpers == [], f"cable relay or time server left running: {helpers}"
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     for name in ("hatap1", "hatap2", config.BRIDGE):
         assert f": {name}" not in links
