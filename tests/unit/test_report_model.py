@@ -123,6 +123,7 @@ def test_json_form_is_complete_and_ordered():
             "budget": 30.0,
             "minimum": None,
             "passed": False,
+            "budget_used": None,
             "note": "",
         }
     ]

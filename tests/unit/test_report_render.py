@@ -29,6 +29,7 @@ def run_with_everything() -> RunResult:
     failed_ev.measure("takeover", 40.0, budget=12.0)
     failed_ev.measure("detection", 10.5, minimum=10.0, budget=20.0)
     failed_ev.measure("smb outage", None, budget=30.0)
+    failed_ev.measure("failback", 57.6, budget=60.0)  # passed, by 4 %
     tl = Timeline("heartbeat stop", T0 + 10)
     tl.add("fault", "heartbeat stop", "node1", at=T0 + 10)
     tl.add("watcher", "node2 Primary", "node2", at=T0 + 50)
@@ -123,6 +124,7 @@ def test_html_timing_table_shows_value_budget_and_missing(report: Path):
     assert "10 s" in timing  # the minimum of the detection figure
     assert "NOT OBSERVED" in timing
     assert "FAIL" in timing and "PASS" in timing
+    assert "96 % OF BUDGET" in timing  # a pass by a hair is flagged for the reviewer
 
 
 def test_html_links_resolve_and_long_output_is_trimmed(report: Path):
