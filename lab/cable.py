@@ -13,18 +13,16 @@ Run as ``python -m lab.cable SOCK1 SOCK2`` (``lab up`` starts it detached).
 
 from __future__ import annotations
 
-import os
 import selectors
-import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from lab import config
+from lab import config, detached
 
 CHUNK = 4096
+MODULE = "lab.cable"
 
 
 def socket_path(node: config.Node) -> Path:
@@ -80,44 +78,31 @@ def relay(paths: tuple[Path, Path]) -> None:
                     drop(1 - side)
 
 
+def _ends(sockets: tuple[Path, Path] | None) -> list[Path]:
+    return list(sockets or [socket_path(n) for n in config.NODES])
+
+
 def running_pid(pid_path: Path | None = None) -> int | None:
-    try:
-        pid = int((pid_path or pidfile()).read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"lab.cable" in cmdline else None
+    return detached.running_pid(pid_path or pidfile(), MODULE)
 
 
 def start(sockets: tuple[Path, Path] | None = None, pid_path: Path | None = None) -> int:
     """Start the relay detached (idempotent); return its pid. By default the lab's
     sockets and pid file; the Vagrant nodes' cable passes its own."""
-    pid_path = pid_path or pidfile()
-    pid = running_pid(pid_path)
-    if pid:
-        return pid
-    paths = [str(p) for p in (sockets or [socket_path(n) for n in config.NODES])]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.cable", *paths], cwd=Path(__file__).resolve().parents[1],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    pid_path.write_text(f"{proc.pid}\n")
+    paths = _ends(sockets)
+    pid = detached.start(MODULE, [str(p) for p in paths], pid_path or pidfile())
     deadline = time.monotonic() + 5
-    while not all(Path(p).exists() for p in paths) and time.monotonic() < deadline:
+    while not all(p.exists() for p in paths) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return proc.pid
+    return pid
 
 
 def stop(sockets: tuple[Path, Path] | None = None, pid_path: Path | None = None) -> bool:
     """Stop the relay; True when one was running."""
-    pid_path = pid_path or pidfile()
-    pid = running_pid(pid_path)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-    pid_path.unlink(missing_ok=True)
-    for path in sockets or [socket_path(n) for n in config.NODES]:
+    was_running = detached.stop(pid_path or pidfile(), MODULE)
+    for path in _ends(sockets):
         path.unlink(missing_ok=True)
-    return pid is not None
+    return was_running
 
 
 if __name__ == "__main__":

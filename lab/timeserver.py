@@ -17,14 +17,13 @@ True
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from lab import detached
 
 NTP_DELTA = 2208988800  # seconds from 1900-01-01 (NTP era 0) to 1970-01-01
 PACKET = 48
@@ -66,34 +65,17 @@ def serve(port: int = 123, host: str = "0.0.0.0") -> None:
 
 
 def running_pid(pidfile: Path) -> int | None:
-    try:
-        pid = int(pidfile.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if MODULE.encode() in cmdline else None
+    return detached.running_pid(pidfile, MODULE)
 
 
 def start(netns: str, pidfile: Path) -> int:
     """Start the server detached inside ``netns`` (idempotent); return its pid."""
-    pid = running_pid(pidfile)
-    if pid:
-        return pid
-    proc = subprocess.Popen(
-        ["ip", "netns", "exec", netns, sys.executable, "-m", MODULE],
-        cwd=Path(__file__).resolve().parents[1], stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    pidfile.write_text(f"{proc.pid}\n")  # `ip netns exec` execs: the pid is the server's
-    return proc.pid
+    return detached.start(MODULE, [], pidfile, prefix=("ip", "netns", "exec", netns))
 
 
 def stop(pidfile: Path) -> bool:
     """Stop the server; True when one was running."""
-    pid = running_pid(pidfile)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-    pidfile.unlink(missing_ok=True)
-    return pid is not None
+    return detached.stop(pidfile, MODULE)
 
 
 if __name__ == "__main__":

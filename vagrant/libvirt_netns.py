@@ -29,7 +29,6 @@ from lab import timeserver
 
 DEFAULT_NETNS = "havagrant"
 RUN_DIR = Path("/run/ha-vagrant")
-LIBVIRT_SOCKET = Path("/run/libvirt/libvirt-sock")
 POOL_DIR = "/var/lib/libvirt/images"
 QEMU_CONF = Path("/etc/libvirt/qemu.conf")
 # QEMU must read the box's kernel under root's home and the serial cable's socket
