@@ -3,6 +3,9 @@ run facts for the report, and the nodes' artefacts gathered at the end."""
 
 from __future__ import annotations
 
+import hashlib
+import shlex
+
 import pytest
 
 from fixtures import baseline
@@ -34,6 +37,72 @@ ARTEFACTS = {
     "ha.cf.txt": "cat /etc/ha.d/ha.cf",
 }
 
+# The configuration files a comparison of two runs shows (path -> secret). A secret
+# file is fingerprinted only: its text is never read.
+CONFIG_FILES = {
+    "/etc/ha.d/ha.cf": False,
+    "/etc/ha.d/haresources": False,
+    "/etc/ha.d/authkeys": True,
+    "/etc/corosync/corosync.conf": False,
+    "/etc/corosync/authkey": True,
+    "/etc/samba/smb.conf": False,
+    "/etc/drbd.d/global_common.conf": False,
+}
+CIB = "cib (cibadmin --query --scope configuration)"
+MISSING = "__missing__"
+
+
+def config_files(inv) -> dict[str, bool]:
+    """The files of this cluster: the fixed ones, its DRBD resource, its VM definition."""
+    vm = inv.hypervisor.vm_name
+    return {**CONFIG_FILES, f"/etc/drbd.d/{inv.drbd.resource}.res": False,
+            f"{inv.drbd.mount_point}/{vm}/{vm}.xml": False}
+
+
+def read_config(node, path: str, secret: bool, timeout: float = 15) -> dict:
+    """{sha256, secret, text, missing, error} of one file (read-only, time-limited)."""
+    rec = {"sha256": "", "secret": secret, "text": None, "missing": False, "error": ""}
+    q = shlex.quote(path)
+    r = node.run(f"test -e {q} || {{ echo {MISSING}; exit 0; }}; sha256sum < {q}",
+                 timeout=timeout, record=False)
+    if r.exit_status != 0:
+        rec["error"] = (r.stderr.strip() or r.error or f"exit {r.exit_status}")[:200]
+        return rec
+    if r.stdout.strip() == MISSING:
+        rec["missing"] = True
+        return rec
+    rec["sha256"] = r.stdout.split()[0] if r.stdout.split() else ""
+    if not secret:
+        text = node.run(f"cat {q}", timeout=timeout, record=False)
+        if text.exit_status == 0:
+            rec["text"] = text.stdout
+    return rec
+
+
+def read_cib(node, timeout: float = 15) -> dict:
+    """The Pacemaker CIB's configuration (not its status, which changes every second)."""
+    rec = {"sha256": "", "secret": False, "text": None, "missing": False, "error": ""}
+    r = node.run(f"command -v cibadmin >/dev/null || {{ echo {MISSING}; exit 0; }}; "
+                 "cibadmin --query --scope configuration --local", timeout=timeout, record=False)
+    if r.exit_status != 0:
+        rec["error"] = (r.stderr.strip() or r.error or f"exit {r.exit_status}")[:200]
+    elif r.stdout.strip() == MISSING:
+        rec["missing"] = True
+    else:
+        rec["text"] = r.stdout
+        rec["sha256"] = hashlib.sha256(r.stdout.encode()).hexdigest()
+    return rec
+
+
+def gather_configs(cluster: Cluster) -> dict[str, dict[str, dict]]:
+    """node -> path -> record, for config.json (what `fixtures.report compare` reads)."""
+    files = config_files(cluster.inventory)
+    out = {}
+    for node in cluster:
+        out[node.name] = {path: read_config(node, path, secret) for path, secret in files.items()}
+        out[node.name][CIB] = read_cib(node)
+    return out
+
 
 @pytest.fixture(scope="session", autouse=True)
 def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: Hypervisor,
@@ -62,6 +131,7 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
             for name, cmd in VERSIONS.items()
         }
         info.environment[node.name]["hypervisor"] = hypervisor.version(node)
+    info.configs = gather_configs(cluster)
     yield cluster
     for node in cluster:
         if not node.reachable(5):

@@ -239,3 +239,80 @@ def test_flip(baseline):
     assert drbd04["status"] == "failed"
     assert drbd04["tests"][0]["status"] == "error"
     assert "error in teardown: RuntimeError: baseline could not be restored" in drbd04["message"]
+
+
+PASSING = """
+import pytest
+from fixtures.evidence import RUN_KEY
+
+
+@pytest.fixture(autouse=True)
+def info(pytestconfig):
+    info = pytestconfig.stash[RUN_KEY]
+    info.cluster = "lab"
+    info.reached = REACHED
+
+
+@pytest.mark.control("NODE-01")
+def test_ok():
+    pass
+"""
+
+
+def test_a_run_that_never_reached_the_cluster_writes_no_report(pytester: pytest.Pytester):
+    run_suite(pytester, "--reports-dir", "out")  # a complete earlier run
+    latest = pytester.path / "out" / "latest"
+    before = os.readlink(latest)
+    pytester.makepyfile(test_suite=PASSING.replace("REACHED", "False"))
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    assert os.readlink(latest) == before
+    assert len([p for p in (pytester.path / "out").iterdir() if not p.is_symlink()]) == 1
+    assert "compliance report" not in result.stdout.str()
+
+
+def test_a_report_that_cannot_be_written_fails_a_green_run(pytester: pytest.Pytester):
+    (pytester.path / "blocked").write_text("a file where the reports dir should be")
+    pytester.makepyfile(test_suite=PASSING.replace("REACHED", "True"))
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "blocked")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    lines = [ln for ln in result.stdout.lines if "compliance report" in ln]
+    assert lines == [f"compliance report: could not write: the reports dir "
+                     f"{pytester.path / 'blocked'} is not a directory"]
+
+
+def test_report_files_are_owner_only(pytester: pytest.Pytester):
+    run_suite(pytester, "--reports-dir", "out")
+    out = pytester.path / "out"
+    run_dir = (out / "latest").resolve()
+    assert (out.stat().st_mode & 0o777) == 0o700
+    assert (run_dir.stat().st_mode & 0o777) == 0o700
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in run_dir.rglob("*") if p.is_file())
+
+
+def test_malformed_past_run_is_skipped_with_one_line(pytester: pytest.Pytester):
+    run_suite(pytester, "--reports-dir", "out")
+    bad = pytester.path / "out" / "lab-20200101T000000Z"
+    bad.mkdir()
+    (bad / "compliance.json").write_text('{"schema": 1, "cluster": "lab"')
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    result.stdout.fnmatch_lines([f"compliance report: skipped {bad}/compliance.json: "
+                                 "not valid JSON"])
+    assert "could not write" not in result.stdout.str()
+    latest = (pytester.path / "out" / "latest").resolve()
+    assert "Trend over 2 runs" in (latest / "compliance.html").read_text()
+
+
+def test_setup_phases_from_the_environment(pytester: pytest.Pytester, monkeypatch,
+                                           tmp_path: Path):
+    phases = tmp_path / "phases.json"
+    phases.write_text(json.dumps([{"name": "lab up", "kind": "setup", "started": 1.0e9,
+                                   "ended": 1.0e9 + 80}]))
+    monkeypatch.setenv("HA_SETUP_PHASES", str(phases))
+    run_suite(pytester, "--reports-dir", "out")
+    doc = json.loads((pytester.path / "out" / "latest" / "compliance.json").read_text())
+    rows = doc["time_breakdown"]["rows"]
+    assert rows[0]["name"] == "lab up" and rows[0]["seconds"] == 80.0
+    phases.write_text("not json")
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    result.stdout.fnmatch_lines([f"HA_SETUP_PHASES={phases}: unreadable*"])

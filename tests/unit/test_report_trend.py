@@ -82,7 +82,7 @@ def test_cli_prints_and_writes(tmp_path: Path, capsys):
 
 def test_cli_on_nothing(tmp_path: Path, capsys):
     assert main(["trend", str(tmp_path)]) == 1
-    assert "no readable compliance.json" in capsys.readouterr().out
+    assert "no readable compliance.json" in capsys.readouterr().err
 
 
 def test_run_page_shows_trend_of_earlier_runs(tmp_path: Path):
@@ -91,3 +91,44 @@ def test_run_page_shows_trend_of_earlier_runs(tmp_path: Path):
     html = write_report(run(15.0, PASSED, 3), tmp_path / "now", past=past).read_text()
     assert "Trend over 3 runs" in html
     assert "FLAPPING" in html
+
+
+BAD_RUNS = {
+    "broken-json": ('{"schema": 1, "cluster": "lab",', "not valid JSON"),
+    "a-list": ("[1, 2]", "not a JSON object"),
+    "no-controls": ('{"schema": 1, "cluster": "lab", "started": "x", "verdict": "PASS"}',
+                    "missing or malformed 'controls'"),
+    "string-figure": (json.dumps({
+        "schema": 1, "cluster": "lab", "started": "2026-11-20T00:00:00Z", "verdict": "PASS",
+        "controls": [{"id": "HB-03", "status": "passed",
+                      "measurements": [{"name": "takeover", "value": "fast"}]}]}),
+        "control HB-03 figure 'takeover': value is not a number"),
+    "bad-run-figure": (json.dumps({
+        "schema": 1, "cluster": "lab", "started": "2026-11-20T00:00:00Z", "verdict": "PASS",
+        "controls": [], "figures": {"provisioning (s)": "n/a"}}),
+        "run figure 'provisioning (s)' is not a number: 'n/a'"),
+}
+
+
+def test_malformed_runs_are_skipped_naming_the_file(tmp_path: Path, capsys):
+    three_runs(tmp_path)
+    for name, (text, _) in BAD_RUNS.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "compliance.json").write_text(text)
+    skipped: list[str] = []
+    docs = trend.load_runs([tmp_path], skipped=skipped)
+    assert len(docs) == 3
+    for name, (_, why) in BAD_RUNS.items():
+        assert f"skipped {tmp_path / name / 'compliance.json'}: {why}" in skipped
+    assert main(["trend", str(tmp_path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == len(BAD_RUNS) and all(ln.startswith("trend: skipped ") for ln in err)
+    # the page of a new run is still written with the good ones in its trend
+    html = write_report(run(15.0, PASSED, 3), tmp_path / "now",
+                        past=trend.load_runs([tmp_path])).read_text()
+    assert "Trend over 4 runs" in html
+
+
+def test_trend_cli_on_a_missing_dir(tmp_path: Path, capsys):
+    assert main(["trend", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.strip() == f"trend: no such file or directory: {tmp_path}/nope"
