@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 import pytest
 
@@ -31,8 +32,8 @@ def test_drbd_module_is_loaded_with_its_versions_reported(cluster):
 @pytest.mark.control("DRBD-02")
 def test_resource_config_is_identical_and_as_the_article(cluster, inventory):
     drbd = inventory.drbd
-    dumps = {n.name: _without_comments(n.run(f"drbdadm dump {drbd.resource}", check=True).stdout)
-             for n in cluster}
+    dump = f"drbdadm dump {shlex.quote(drbd.resource)}"
+    dumps = {n.name: _without_comments(n.run(dump, check=True).stdout) for n in cluster}
     first, second = dumps.values()
     assert first == second, "drbdadm dump differs between the nodes: " + " / ".join(dumps)
     text = first

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from fixtures import evidence
-from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
+from fixtures.heartbeat import (
+    describe_holdings,
+    group_holdings,
+    group_problems,
+    parse_authkeys,
+    parse_ha_cf,
+    parse_haresources,
+)
 
 TIMINGS = ("keepalive", "warntime", "deadtime", "initdead", "udpport")
 
@@ -41,8 +50,8 @@ def test_every_resource_of_the_group_can_start_on_both_nodes(cluster, inventory)
     for node in cluster:
         for resource in group[0][1:]:
             script = resource.split("::")[0]
-            found = node.run(f"test -x /etc/ha.d/resource.d/{script} || "
-                             f"test -x /etc/init.d/{script}")
+            found = node.run(f"test -x {shlex.quote('/etc/ha.d/resource.d/' + script)} || "
+                             f"test -x {shlex.quote('/etc/init.d/' + script)}")
             assert found.ok, f"{node.name}: no executable resource script for {script!r}"
         mp = inventory.drbd.mount_point
         assert node.host.file(mp).is_directory, (
@@ -60,6 +69,15 @@ def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
         method = keys["keys"].get(keys["auth"], ("missing",))[0]
         assert method in ("sha1", "md5"), (
             f"{node.name}: authkeys signs with {method}: crc authenticates nothing")
+
+
+@pytest.mark.control("HB-08")
+def test_one_node_holds_the_whole_resource_group_now(cluster, inventory, hypervisor):
+    held = group_holdings(cluster, hypervisor)
+    where = describe_holdings(held)
+    evidence.current().notes.append(f"resource group now: {where}")
+    found = group_problems(held, cluster.node1.name, inventory.heartbeat.auto_failback)
+    assert not found, "; ".join(found) + f" (now: {where})"
 
 
 @pytest.mark.control("HB-03")

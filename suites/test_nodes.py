@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 
 import pytest
@@ -52,3 +53,43 @@ def test_sshd_runs_and_the_clocks_agree_within_a_second(cluster):
     skew = abs(a - b)
     evidence.current().measure("clock offset between nodes", skew, budget=1.0)
     assert skew < 1.0, f"the clocks differ by {skew:.2f}s ({offsets})"
+
+
+# NODE-04: what a reboot must bring back, and what only heartbeat may start
+BOOT_REQUIRED = {"sshd": ("ssh",), "time sync": ("chrony", "systemd-timesyncd"),
+                 "the DRBD service": ("drbd",), "heartbeat": ("heartbeat",)}
+BOOT_FORBIDDEN = ("smbd", "nmbd")
+ENABLED = ("enabled", "enabled-runtime")  # `systemctl is-enabled` words that start it at boot
+
+
+def boot_findings(node: str, states: dict[str, str], vm: str, vm_autostart: bool) -> list[str]:
+    """What is wrong with a node's boot set, given `systemctl is-enabled` per unit."""
+    found = []
+    for what, units in BOOT_REQUIRED.items():
+        if not any(states.get(u) in ENABLED for u in units):
+            seen = ", ".join(f"{u} {states.get(u) or 'not installed'}" for u in units)
+            found.append(f"{node}: {what} is not enabled at boot ({seen})")
+    for unit in BOOT_FORBIDDEN:
+        if states.get(unit) in ENABLED:
+            found.append(f"{node}: {unit} is {states[unit]} at boot; heartbeat alone starts it")
+    if vm_autostart:
+        found.append(f"{node}: libvirt autostarts VM {vm} at boot; vmstart alone starts it")
+    return found
+
+
+@pytest.mark.control("NODE-04")
+def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_heartbeat_owns(
+        cluster, inventory):
+    vm = inventory.hypervisor.vm_name
+    units = sorted({u for group in BOOT_REQUIRED.values() for u in group} | set(BOOT_FORBIDDEN))
+    autostart = shlex.quote(f"/etc/libvirt/qemu/autostart/{vm}.xml")
+    # one command per node; a unit that is not installed prints nothing
+    command = (f"for u in {' '.join(units)}; do "
+               'printf "%s=%s\\n" "$u" "$(systemctl is-enabled "$u.service" 2>/dev/null)"; done; '
+               f"test -e {autostart} && echo vm-autostart=yes || echo vm-autostart=no")
+    found = []
+    for node in cluster:
+        out = node.run(command, timeout=30, check=True).stdout
+        states = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        found += boot_findings(node.name, states, vm, states.pop("vm-autostart", "") == "yes")
+    assert not found, "; ".join(found)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from fixtures import evidence
+from fixtures.samba import SmbError, SmbShare
 
 
 def _share_section(node, share: str) -> dict[str, str]:
     """The share's effective parameters, as testparm resolves them."""
-    text = node.run(f"testparm -s --section-name={share} 2>/dev/null", check=True).stdout
+    text = node.run(f"testparm -s {shlex.quote('--section-name=' + share)} 2>/dev/null",
+                    check=True).stdout
     params = {}
     for line in text.splitlines():
         key, sep, value = line.strip().partition("=")
@@ -79,3 +83,43 @@ def test_no_acknowledged_write_is_lost_across_failover(scenarios, scenario):
     assert not report.missing and not report.corrupt, (
         f"{len(report.missing)} acknowledged files missing ({report.missing[:5]}), "
         f"{len(report.corrupt)} with wrong content ({report.corrupt[:5]})")
+
+
+# a client opening the share gives up about this long before calling it down (widened by scale)
+ANSWER_S = 10.0
+
+
+def _why_silent(cluster) -> str:
+    """Name what the node behind the VIP lacks when the share does not answer."""
+    owners = cluster.owners()
+    if len(owners) != 1:
+        return f"{len(owners)} nodes hold the VIP ({', '.join(n.name for n in owners) or 'none'})"
+    node = owners[0]
+    smbd = node.run("systemctl is-active smbd", timeout=10).stdout.strip() or "unknown"
+    return f"smbd is {smbd} on {node.name}, which holds the VIP"
+
+
+@pytest.mark.control("SMB-04")
+def test_the_share_answers_through_the_vip_as_a_client_sees_it(cluster, inventory):
+    vip, share_name = inventory.network.virtual_ip, inventory.samba.share
+    limit = ANSWER_S * inventory.budgets.scale
+    share = SmbShare(vip, share_name, timeout=limit)
+    try:
+        probe = share.probe()
+        error = ""
+    except SmbError as exc:
+        probe, error = None, str(exc)
+    finally:
+        share.close()
+    ev = evidence.current()
+    ev.measure("SMB answer through the VIP (session, tree connect, listing, read)",
+               probe.seconds if probe else None, budget=limit,
+               note=f"\\\\{vip}\\{share_name}, guest, nothing written")
+    if probe is None:
+        raise AssertionError(f"\\\\{vip}\\{share_name} does not answer ({error}): "
+                             f"{_why_silent(cluster)}")
+    ev.notes.append(f"steps (s from start): {probe.steps}; listed {len(probe.listing)} entries; "
+                    f"read {probe.read_bytes} bytes of {probe.read_name}")
+    assert probe.read_bytes > 0, f"read 0 bytes of {probe.read_name}"
+    assert probe.seconds <= limit, (
+        f"the share answered in {probe.seconds:.1f}s, a client waits {limit:.0f}s")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
+import time
+
 import pytest
 
 from fixtures import evidence
+from fixtures.hypervisor import read_console
 
 
 @pytest.mark.control("VIRT-01")
@@ -17,7 +21,8 @@ def test_hypervisor_serves_on_the_active_node_from_the_replicated_disk(
         f"{active.name}: VM {hypervisor.vm} is {hypervisor.state(active)}")
     assert not hypervisor.running_on(standby), f"VM {hypervisor.vm} also runs on {standby.name}"
     mp = inventory.drbd.mount_point
-    xml = active.run(f"virsh -c qemu:///system dumpxml {hypervisor.vm}", check=True).stdout
+    xml = active.run(f"virsh -c qemu:///system dumpxml {shlex.quote(hypervisor.vm)}",
+                     check=True).stdout
     sources = [line.split("'")[1] for line in xml.splitlines() if "<source file=" in line]
     assert sources and all(s.startswith(mp + "/") for s in sources), (
         f"VM disks {sources} are not under {mp}")
@@ -62,3 +67,26 @@ def test_vmstart_restarts_the_vm_on_the_survivor_with_its_disk_intact(scenarios,
         f"the VM answered {restart}s after node2 took DRBD, budget "
         f"{inventory.budgets.limit('vm_restart'):.0f}s")
 
+
+
+CONSOLE_WAIT_S = 10.0  # the demo guest prints its banner once a second; widened by scale
+
+
+@pytest.mark.control("VIRT-04")
+def test_vm_console_answers_on_the_vip_now_with_the_vms_banner(cluster, inventory, hypervisor):
+    vip, port = inventory.network.virtual_ip, inventory.hypervisor.console_port
+    limit = CONSOLE_WAIT_S * inventory.budgets.scale
+    start = time.monotonic()
+    reading = read_console(vip, port, timeout=limit)
+    took = time.monotonic() - start if reading else None
+    evidence.current().measure("VM console answer on the VIP (first banner)", took, budget=limit,
+                               note=f"{vip}:{port}")
+    if reading is None:
+        owners = cluster.owners()
+        states = [(n.name, "runs" if hypervisor.running_on(n) else "is not running")
+                  for n in owners]
+        where = "; ".join(f"VM {hypervisor.vm} {state} on {name}, which holds the VIP"
+                          for name, state in states) or "no node holds the VIP"
+        raise AssertionError(f"no banner from the VM console on {vip}:{port} within "
+                             f"{limit:.0f}s: {where}")
+    evidence.current().notes.append(f"console said: {reading.line}")

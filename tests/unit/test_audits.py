@@ -18,7 +18,8 @@ from fixtures.watch import ClusterWatcher, Sample, _Feed
 def _watcher() -> ClusterWatcher:
     inv = Inventory.model_validate({"cluster": "t", "nodes": [
         {"name": "node1", "address": "10.0.0.1", "ssh": {"key": "/k"}},
-        {"name": "node2", "address": "10.0.0.2", "ssh": {"key": "/k"}}]})
+        {"name": "node2", "address": "10.0.0.2", "ssh": {"key": "/k"}}],
+        "network": {"virtual_ip": "10.0.0.3"}})
     nodes = [SimpleNamespace(name="node1"), SimpleNamespace(name="node2")]
     cluster = type("Cluster", (), {"inventory": inv, "__iter__": lambda self: iter(nodes)})()
     return ClusterWatcher(cluster, Timeline("t", 0.0))

@@ -86,3 +86,57 @@ def test_spans_of_a_held_role_end_at_the_next_sample():
         s.t = t
         samples.append(s)
     assert _spans(samples, "role") == [(0.25, 0.75), (1.0, 1.25)]
+
+
+# -- HB-08: one node holds the whole group ------------------------------------------
+
+def _held(**parts_by_node):
+    from fixtures.heartbeat import GROUP_PARTS
+    return {node: {p: p in parts for p in GROUP_PARTS} for node, parts in parts_by_node.items()}
+
+
+ALL = ("VIP", "DRBD Primary", "mount", "smbd", "VM")
+
+
+def test_the_whole_group_on_the_preferred_node_is_no_problem():
+    from fixtures.heartbeat import group_problems
+    assert group_problems(_held(node1=ALL, node2=()), "node1", True) == []
+    assert group_problems(_held(node1=(), node2=ALL), "node1", False) == []
+
+
+def test_a_group_off_its_preferred_node_with_auto_failback_is_named():
+    from fixtures.heartbeat import group_problems
+    assert group_problems(_held(node1=(), node2=ALL), "node1", True) == [
+        "the group is on node2, not on the preferred node node1 (auto_failback on)"]
+
+
+def test_what_is_where_is_named_when_the_group_is_not_whole():
+    from fixtures.heartbeat import describe_holdings, group_problems
+    both_vip = _held(node1=ALL, node2=("VIP",))
+    assert group_problems(both_vip, "node1", True) == ["VIP on both nodes (node1, node2)"]
+    assert describe_holdings(both_vip) == (
+        "node1 holds VIP, DRBD Primary, mount, smbd, VM; node2 holds VIP")
+    no_smbd = _held(node1=("VIP", "DRBD Primary", "mount", "VM"), node2=())
+    assert group_problems(no_smbd, "node1", True) == ["smbd on no node"]
+    split = _held(node1=("VIP", "smbd"), node2=("DRBD Primary", "mount", "VM"))
+    assert group_problems(split, "node1", True) == [
+        "the group is split between node1 and node2"]
+
+
+# -- NODE-04: what a reboot brings back ----------------------------------------------
+
+def test_boot_findings_name_the_node_the_unit_and_its_state():
+    from suites.test_nodes import boot_findings
+    good = {"ssh": "enabled", "chrony": "enabled", "systemd-timesyncd": "masked",
+            "drbd": "enabled", "heartbeat": "enabled", "smbd": "disabled", "nmbd": "disabled"}
+    assert boot_findings("node1", good, "hademo", False) == []
+    assert boot_findings("node1", {**good, "chrony": "", "systemd-timesyncd": "enabled"},
+                         "hademo", False) == []
+    assert boot_findings("node2", {**good, "drbd": "disabled"}, "hademo", False) == [
+        "node2: the DRBD service is not enabled at boot (drbd disabled)"]
+    assert boot_findings("node1", {**good, "chrony": ""}, "hademo", False) == [
+        "node1: time sync is not enabled at boot (chrony not installed, systemd-timesyncd "
+        "masked)"]
+    assert boot_findings("node1", {**good, "smbd": "enabled"}, "hademo", True) == [
+        "node1: smbd is enabled at boot; heartbeat alone starts it",
+        "node1: libvirt autostarts VM hademo at boot; vmstart alone starts it"]
