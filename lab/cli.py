@@ -212,7 +212,10 @@ def cmd_up(args: argparse.Namespace) -> int:
             clock(f"{node.name}: QEMU started (pid {pid}, {accel})")
         clock("waiting for SSH on both nodes")
         wait_ssh(config.NODES, img.key, args.timeout, clock)
-        path = inventory.write(inventory.build(img.key, accel, args.profile))
+        # pinned in the inventory: the suite verifies every connection against them
+        host_keys = {n.name: inventory.scan_host_key(n.address) for n in config.NODES}
+        path = inventory.write(inventory.build(img.key, accel, args.profile,
+                                               host_keys=host_keys))
         clock(f"lab up; inventory {path}")
     return 0
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 from pathlib import Path
 
 import yaml
 
-from lab import config
+from lab import config, netns
 from lab.config import Node
+from lab.errors import LabError
 
 PROFILES = ("article", "hardened")
 
@@ -20,8 +22,30 @@ def fault_command(python: str, repo: Path, *args: str) -> str:
     return f"cd {shlex.quote(str(repo))} && {cli}"
 
 
-def node_entry(node: Node, key: Path, python: str, repo: Path) -> dict[str, object]:
-    """Inventory entry of one node."""
+def scan_host_key(address: str, timeout: int = 10) -> str:
+    """The node's ed25519 host key line (``ssh-ed25519 AAAA...``), read with ssh-keyscan inside
+    the lab namespace right after boot: a first contact on a network only this host reaches,
+    so the suite's runs can pin it and stay hands-off."""
+    cmd = netns.wrap(["ssh-keyscan", "-T", str(timeout), "-t", "ed25519", address])
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10,
+                              check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LabError(f"{address}: ssh-keyscan failed: {exc}") from None
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == address and parts[1] == "ssh-ed25519":
+            return f"{parts[1]} {parts[2]}"
+    why = (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+    raise LabError(f"{address}: ssh-keyscan found no ed25519 host key ({why})")
+
+
+def node_entry(node: Node, key: Path, python: str, repo: Path,
+               host_key: str | None = None) -> dict[str, object]:
+    """Inventory entry of one node; ``host_key`` pins its SSH host key."""
+    ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key)}
+    if host_key:
+        ssh["host_key"] = host_key
     return {
         "name": node.name,
         "address": node.address,
@@ -29,7 +53,7 @@ def node_entry(node: Node, key: Path, python: str, repo: Path) -> dict[str, obje
         "preferred_primary": node.preferred_primary,
         "disk": "/dev/vdb",
         "serial": "/dev/ttyS1",
-        "ssh": {"user": "root", "port": 22, "key": str(key)},
+        "ssh": ssh,
         "faults": {
             "power_off": fault_command(python, repo, "power", node.name, "off"),
             "power_on": fault_command(python, repo, "power", node.name, "on"),
@@ -40,8 +64,10 @@ def node_entry(node: Node, key: Path, python: str, repo: Path) -> dict[str, obje
 
 
 def build(key: Path, accel: str, profile: str = "hardened", python: str | None = None,
-          repo: Path | None = None) -> dict[str, object]:
-    """The inventory as a dict (pure)."""
+          repo: Path | None = None,
+          host_keys: dict[str, str] | None = None) -> dict[str, object]:
+    """The inventory as a dict (pure).
+    ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
     python = python or config.python_executable()
@@ -52,7 +78,8 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
         "disposable": True,
         "provision": True,
         "netns": config.NETNS,
-        "nodes": [node_entry(n, key, python, repo) for n in config.NODES],
+        "nodes": [node_entry(n, key, python, repo, (host_keys or {}).get(n.name))
+                  for n in config.NODES],
         "network": {
             "netmask": config.NETMASK,
             "virtual_ip": config.VIRTUAL_IP,

@@ -81,3 +81,14 @@ def test_accepted_by_suite_schema(tmp_path: Path) -> None:
     model = schema.Inventory.model_validate(inv)
     assert model.budgets.scale == 2.0
     assert model.netns == "halab"
+
+
+def test_host_keys_are_pinned_and_accepted_by_the_suite(tmp_path: Path) -> None:
+    from fixtures.inventory import load
+
+    line = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGEDSNdmYKWrgOcxN/JjN4DCgYtpQWb51ZGLKwFpzi3n")
+    inv = inventory.build(KEY, "kvm", host_keys={"node1": line, "node2": line})
+    assert [n["ssh"]["host_key"] for n in inv["nodes"]] == [line, line]
+    assert "host_key" not in inventory.build(KEY, "kvm")["nodes"][0]["ssh"]
+    model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
+    assert model.nodes[0].ssh.host_key == line
