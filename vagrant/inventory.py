@@ -2,6 +2,7 @@
 
     python -m vagrant.inventory --out vagrant/inventory.yaml [--provider libvirt|virtualbox]
         [--ssh-config FILE] [--netns NAME] [--budget-scale X]
+        [--host-key NODE='ssh-ed25519 AAAA...' ...] [--no-host-keys]
 
 The suite connects to each node's private-network ``address`` on port 22 as root, with the
 key Vagrant uses (the ``IdentityFile`` of ssh-config): the management address or the
@@ -10,6 +11,9 @@ machine ids Vagrant records under ``vagrant/.vagrant/machines/<node>/<provider>/
 ``virsh destroy|start`` and ``virsh domif-setlink <id> <mac> down|up`` (libvirt),
 ``VBoxManage controlvm <id> poweroff``, ``startvm --type headless`` and ``setlinkstate2``
 (VirtualBox; NIC 2 is the private network).
+Each node's SSH host key is pinned (``ssh.host_key``): given with ``--host-key``, else read with
+``ssh-keyscan`` from its private address (inside ``--netns``) as the nodes come up, so the
+suite's runs stay hands-off; ``--no-host-keys`` leaves the suite to the user's known_hosts.
 Errors are one line: ``vagrant.inventory: error: ...``.
 """
 
@@ -108,6 +112,39 @@ def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str]:
     raise VagrantInventoryError(f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
 
 
+def scan_host_key(address: str, netns: str | None = None, timeout: int = 10) -> str:
+    """``ssh-ed25519 AAAA...`` of the node at ``address``, read with ssh-keyscan (inside
+    ``netns`` when the private network lives there)."""
+    cmd = ["ssh-keyscan", "-T", str(timeout), "-t", "ed25519", address]
+    if netns:
+        cmd = ["ip", "netns", "exec", netns, *cmd]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10,
+                             check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise VagrantInventoryError(f"ssh-keyscan {address}: {exc}") from None
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == address and parts[1] == "ssh-ed25519":
+            return f"{parts[1]} {parts[2]}"
+    why = (res.stderr.strip().splitlines() or ["no answer"])[-1]
+    raise VagrantInventoryError(f"ssh-keyscan {address}: no ed25519 host key ({why}); "
+                                "give --host-key or --no-host-keys")
+
+
+def parse_host_keys(values: list[str], names: list[str]) -> dict[str, str]:
+    """``NODE=KEY LINE`` arguments → {node: key line}."""
+    keys: dict[str, str] = {}
+    for value in values:
+        name, sep, line = value.partition("=")
+        if not sep or name not in names or len(line.split()) < 2:
+            raise VagrantInventoryError(
+                f"--host-key {value[:40]!r}: expected NODE='ssh-ed25519 AAAA...' with NODE one "
+                f"of {', '.join(names)}")
+        keys[name] = " ".join(line.split()[:2])
+    return keys
+
+
 def build_inventory(
     ssh_config: str,
     provider: str,
@@ -116,8 +153,10 @@ def build_inventory(
     vagrant_dir: Path = HERE,
     netns: str | None = None,
     budget_scale: float = 1.0,
+    host_keys: dict[str, str] | None = None,
 ) -> dict:
-    """The inventory dict (fixtures/inventory.py schema) for the two Vagrant nodes."""
+    """The inventory dict (fixtures/inventory.py schema) for the two Vagrant nodes;
+    ``host_keys`` (node -> public key line) are pinned as each node's ssh.host_key."""
     spec = spec or load_nodes()
     if provider not in PROVIDERS:
         raise VagrantInventoryError(
@@ -138,6 +177,9 @@ def build_inventory(
             raise VagrantInventoryError(f"ssh-config: Host {name} has no IdentityFile")
         key = os.path.expanduser(key)
         vm = machine_id(vagrant_dir, name, provider) or f"ha-vagrant-{name}"
+        ssh = {"user": "root", "port": 22, "key": key}
+        if host_keys and host_keys.get(name):
+            ssh["host_key"] = host_keys[name]
         nodes.append({
             "name": name,
             "address": node["ip"],
@@ -146,7 +188,7 @@ def build_inventory(
             "preferred_primary": index == 0,
             "disk": "/dev/vdb" if provider == "libvirt" else "/dev/sdb",
             "serial": "/dev/ttyS1",
-            "ssh": {"user": "root", "port": 22, "key": key},
+            "ssh": ssh,
             "faults": fault_hooks(provider, vm, node["mac"]),
         })
     inv: dict = {
@@ -185,35 +227,68 @@ def read_ssh_config(vagrant_dir: Path) -> str:
     return res.stdout
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other error here."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"vagrant.inventory: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m vagrant.inventory",
-                                 description="Write the suite's inventory for the Vagrant nodes.")
+    ap = _Parser(prog="python -m vagrant.inventory",
+                 description="Write the suite's inventory for the Vagrant nodes.")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--provider", choices=PROVIDERS, help="default: detected from .vagrant/")
     ap.add_argument("--ssh-config", type=Path, help="recorded `vagrant ssh-config` output")
     ap.add_argument("--netns", help="network namespace holding the private network")
     ap.add_argument("--budget-scale", type=float,
                     help="widen the time budgets (default 2.0 under TCG, else 1.0)")
+    ap.add_argument("--host-key", action="append", default=[], metavar="NODE=KEY",
+                    help="pin NODE's SSH host key ('ssh-ed25519 AAAA...'); default: ssh-keyscan")
+    ap.add_argument("--no-host-keys", action="store_true",
+                    help="pin no host key (the suite checks the user's known_hosts)")
     args = ap.parse_args(argv)
     try:
         spec = load_nodes()
         names = [n["name"] for n in spec["nodes"]]
+        host_keys = parse_host_keys(args.host_key, names)
         provider = args.provider or detect_provider(HERE, names)
-        text = args.ssh_config.read_text() if args.ssh_config else read_ssh_config(HERE)
+        if args.ssh_config:
+            try:
+                text = args.ssh_config.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise VagrantInventoryError(
+                    f"ssh-config {args.ssh_config}: not UTF-8 text (is this `vagrant "
+                    "ssh-config` output?)") from None
+        else:
+            text = read_ssh_config(HERE)
         scale = args.budget_scale
         if scale is None:
             tcg = provider == "libvirt" and os.environ.get("HA_VAGRANT_DRIVER") == "qemu"
             tcg = tcg or (provider == "libvirt" and not os.access("/dev/kvm", os.R_OK | os.W_OK))
             scale = 2.0 if tcg else 1.0
         inv = build_inventory(text, provider, spec=spec, netns=args.netns, budget_scale=scale)
+        if not args.no_host_keys:
+            # scanned only here (never in build_inventory), from the nodes written for
+            for node in inv["nodes"]:
+                if node["name"] not in host_keys:
+                    host_keys[node["name"]] = scan_host_key(node["address"], args.netns)
+            inv = build_inventory(text, provider, spec=spec, netns=args.netns,
+                                  budget_scale=scale, host_keys=host_keys)
+        out = args.out.expanduser()
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(
+                "# Written by `python -m vagrant.inventory` from `vagrant ssh-config`.\n"
+                + yaml.safe_dump(inv, sort_keys=False)
+            )
+        except OSError as exc:
+            raise VagrantInventoryError(
+                f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
     except (VagrantInventoryError, OSError, yaml.YAMLError) as exc:
-        print(f"vagrant.inventory: error: {exc}", file=sys.stderr)
+        print(f"vagrant.inventory: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        "# Written by `python -m vagrant.inventory` from `vagrant ssh-config`.\n"
-        + yaml.safe_dump(inv, sort_keys=False)
-    )
     print(f"vagrant.inventory: wrote {args.out} ({provider}: "
           + ", ".join(f"{n['name']} {n['address']}" for n in inv["nodes"]) + ")")
     return 0

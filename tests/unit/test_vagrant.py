@@ -57,6 +57,9 @@ Host node2
 """
 
 
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGEDSNdmYKWrgOcxN/JjN4DCgYtpQWb51ZGLKwFpzi3n"
+
+
 @pytest.fixture
 def key(tmp_path: Path) -> Path:
     k = tmp_path / "private_key"
@@ -151,10 +154,40 @@ def test_cli_writes_a_loadable_inventory(tmp_path, key, capsys, monkeypatch):
     out = tmp_path / "inv.yaml"
     monkeypatch.delenv("HA_VAGRANT_DRIVER", raising=False)
     rc = vinv.main(["--out", str(out), "--provider", "libvirt", "--ssh-config", str(cfg),
-                    "--budget-scale", "2"])
+                    "--budget-scale", "2", "--host-key", f"node1={HOST_KEY}",
+                    "--host-key", f"node2={HOST_KEY} root@node2"])
     assert rc == 0
-    assert load(out).nodes[1].address == "192.168.1.2"
+    inv = load(out)
+    assert inv.nodes[1].address == "192.168.1.2"
+    assert [n.ssh.host_key for n in inv.nodes] == [HOST_KEY, HOST_KEY]
     assert "wrote" in capsys.readouterr().out
+
+
+def test_host_keys_given_are_pinned_and_none_scanned_without_them(tmp_path, key):
+    inv = vinv.build_inventory(SSH_CONFIG_LIBVIRT.format(key=key), "libvirt",
+                               vagrant_dir=tmp_path, host_keys={"node1": HOST_KEY})
+    assert inv["nodes"][0]["ssh"]["host_key"] == HOST_KEY
+    assert "host_key" not in inv["nodes"][1]["ssh"]
+
+
+def test_no_host_keys_writes_no_pin(tmp_path, key, capsys):
+    cfg = tmp_path / "ssh-config"
+    cfg.write_text(SSH_CONFIG_LIBVIRT.format(key=key))
+    out = tmp_path / "inv.yaml"
+    assert vinv.main(["--out", str(out), "--provider", "libvirt", "--ssh-config", str(cfg),
+                      "--no-host-keys"]) == 0
+    assert all(n.ssh.host_key is None for n in load(out).nodes)
+
+
+@pytest.mark.parametrize("value", ["node1", "node3=ssh-ed25519 AAAA", "node1=onlyoneword"])
+def test_bad_host_key_argument_is_one_line(tmp_path, key, capsys, value):
+    cfg = tmp_path / "ssh-config"
+    cfg.write_text(SSH_CONFIG_LIBVIRT.format(key=key))
+    rc = vinv.main(["--out", str(tmp_path / "x.yaml"), "--provider", "libvirt",
+                    "--ssh-config", str(cfg), "--host-key", value])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("vagrant.inventory: error: --host-key") and (
+        err.count("\n") == 1)
 
 
 def test_cli_error_is_one_line(tmp_path, capsys):
