@@ -73,6 +73,14 @@ lint: venv
 trend: venv
 	$(PY) -m fixtures.report trend reports/
 
+# Two runs side by side (run dirs, run names under reports/, or latest):
+#   make compare BEFORE=lab-20261125T101500Z [AFTER=latest]
+.PHONY: compare
+AFTER ?= latest
+compare: venv
+	@test -n "$(BEFORE)" || { echo "make compare: BEFORE=<run dir or run name> is required"; exit 2; }
+	$(PY) -m fixtures.report compare "$(BEFORE)" "$(AFTER)"
+
 bench: deps venv
 	$(PY) bench/lab_bench.py
 	$(PY) bench/report_bench.py
