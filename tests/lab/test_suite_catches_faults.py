@@ -31,12 +31,13 @@ def cluster() -> Cluster:
     cluster.close()
 
 
-def run_control(select: str, tmp_path: Path) -> dict[str, dict]:
+def run_control(select: str, tmp_path: Path, read_only: bool = False) -> dict[str, dict]:
     """Run the suites' tests matching ``select`` (-k) without provisioning;
     return the report's controls by id."""
     reports = tmp_path / "reports"
+    only = ["-m", "not disruptive"] if read_only else []
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/", "-k", select, "--no-provision",
+        [sys.executable, "-m", "pytest", "suites/", "-k", select, *only, "--no-provision",
          "--reports-dir", str(reports), "-p", "no:cacheprovider", "-q"],
         cwd=REPO, capture_output=True, text=True, timeout=600)
     data = json.loads((reports / "latest" / "compliance.json").read_text())
@@ -71,23 +72,59 @@ BREAKAGES = [
         "test_share_is_the_articles", "SMB-01", "smbd is enabled at boot",
         [], "systemctl disable smbd 2>/dev/null", id="smbd-enabled-at-boot"),
 ]
+# these need nothing undone on the controller
+BREAKAGES = [pytest.param(*case.values, None, id=case.id) for case in BREAKAGES]
+
+# The read-only liveness controls (SPEC §3), each run with all four selected and
+# `-m "not disruptive"`: a cluster with every file right that does not serve, or will
+# not after its next reboot. The VIP on both nodes confuses the namespace's ARP cache:
+# flushed after.
+LIVENESS = ("test_a_reboot_brings_back or test_one_node_holds_the_whole or "
+            "test_the_share_answers_through_the_vip or test_vm_console_answers_on_the_vip_now")
+BREAKAGES += [
+    pytest.param(
+        "node2", "systemctl disable drbd 2>/dev/null",
+        LIVENESS, "NODE-04", "node2: the DRBD service is not enabled at boot (drbd disabled)",
+        [], "systemctl enable drbd 2>/dev/null", None, id="drbd-disabled-at-boot"),
+    pytest.param(
+        "node2", "ip addr add 192.168.1.3/24 dev eth0",
+        LIVENESS, "HB-08", "VIP on both nodes (node1, node2)",
+        [], "ip addr del 192.168.1.3/24 dev eth0", "ip neigh flush all",
+        id="vip-on-the-standby-too"),
+    pytest.param(
+        "node1", "systemctl stop smbd",
+        LIVENESS, "SMB-04", "smbd is inactive on node1, which holds the VIP",
+        [], "systemctl start smbd", None, id="smbd-stopped-on-the-active-node"),
+    pytest.param(
+        "node1", "virsh -c qemu:///system destroy hademo",
+        LIVENESS, "VIRT-04", "VM hademo is not running on node1, which holds the VIP",
+        [], "/etc/ha.d/resource.d/vmstart start", None, id="vm-destroyed"),
+]
 
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("node_name, breakage, select, control, cause, files, undo",
-                         BREAKAGES)
+@pytest.mark.parametrize(
+    "node_name, breakage, select, control, cause, files, undo, controller_undo", BREAKAGES)
 def test_the_matching_control_fails_naming_the_cause(cluster, tmp_path, node_name, breakage,
-                                                     select, control, cause, files, undo):
+                                                     select, control, cause, files, undo,
+                                                     controller_undo):
     node = cluster.by_name(node_name)
     for f in files:
         node.run(f"cp -p {f} {f}.catch-test", check=True)
     node.run(breakage, check=True)
     try:
-        controls = run_control(select, tmp_path)
+        controls = run_control(select, tmp_path, read_only=select == LIVENESS)
     finally:
         for f in files:
             node.run(f"mv {f}.catch-test {f}", check=True)
         if undo:
             node.run(undo, check=True)
+        if controller_undo:
+            subprocess.run(controller_undo, shell=True, timeout=30, check=True)
+        baseline.wait(cluster, timeout=300)  # the next case starts from an intact cluster
+    if select == LIVENESS:  # which of the liveness controls the breakage reached
+        seen = {c: f"{controls[c]['status']}: {controls[c]['message']}"
+                for c in ("NODE-04", "HB-08", "SMB-04", "VIRT-04")}
+        print(f"\n{control} case: {seen}")
     result = controls[control]
     assert result["status"] == "failed", (
         f"{control} did not fail: {result['status']} {result['message']}\n"
@@ -100,6 +137,8 @@ def test_the_matching_control_fails_naming_the_cause(cluster, tmp_path, node_nam
 def test_the_unbroken_cluster_passes_the_same_controls(cluster, tmp_path):
     """The same selections pass on the intact cluster: the failures above are the faults'."""
     controls = run_control("test_each_node_has or test_ha_cf_timings or test_authkeys or "
-                           "test_every_resource or test_share_is_the_articles", tmp_path)
-    for control in ("NODE-01", "HB-01", "HB-02", "SMB-01"):
+                           "test_every_resource or test_share_is_the_articles or " + LIVENESS,
+                           tmp_path)
+    for control in ("NODE-01", "HB-01", "HB-02", "SMB-01", "NODE-04", "HB-08", "SMB-04",
+                    "VIRT-04"):
         assert controls[control]["status"] == "passed", controls[control]["message"]
