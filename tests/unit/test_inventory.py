@@ -82,3 +82,62 @@ def test_missing_and_unparsable_files(tmp_path):
         load(_write(tmp_path, "cluster: [unclosed"))
     with pytest.raises(InventoryError, match="mapping"):
         load(_write(tmp_path, "- just a list"))
+
+
+def test_real_world_values_pass_the_strict_patterns(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["nodes"][0].update(interface="enp0s31f6", disk="/dev/disk/by-id/ata-ST1000_Z1D2:part1",
+                            serial="/dev/ttyUSB0")
+    data["nodes"][1].update(interface="bond0.100", disk="/dev/mapper/vg0-drbd")
+    data["drbd"] = {"resource": "r0", "device": "/dev/drbd10", "mount_point": "/srv/vm-images",
+                    "fstype": "ext4", "resync_rate": "40M"}
+    data["samba"] = {"share": "Raid_Over-IP.1"}
+    data["hypervisor"] = {"vm_name": "web-01.prod"}
+    data["cluster"] = "prod-paris.2"
+    data["netns"] = "ha_ns"
+    data["heartbeat"] = {"keepalive": 1, "warntime": 2, "deadtime": 3, "initdead": 6}
+    data["network"] = {"netmask": 24, "virtual_ip": "192.168.1.254"}
+    inv = load(_write(tmp_path, data))
+    assert inv.nodes[0].disk == "/dev/disk/by-id/ata-ST1000_Z1D2:part1"
+    assert inv.heartbeat.initdead == 6
+
+
+def test_tilde_expands_in_key_known_hosts_and_inventory_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "id").write_text("x")
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    for node in data["nodes"]:
+        node["ssh"] = {"key": "~/id", "known_hosts": "~/kh"}
+    (tmp_path / "inv.yaml").write_text(yaml.safe_dump(data))
+    inv = load("~/inv.yaml")
+    assert inv.nodes[0].ssh.key == tmp_path / "id"
+    assert inv.nodes[0].ssh.known_hosts == tmp_path / "kh"
+    assert inv.source == tmp_path / "inv.yaml"
+
+
+def test_key_is_optional_and_known_hosts_defaults_to_the_users(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    for node in data["nodes"]:
+        node["ssh"] = {}
+    inv = load(_write(tmp_path, data))
+    assert inv.nodes[0].ssh.key is None  # the ssh-agent's keys
+    assert inv.nodes[0].ssh.known_hosts.name == "known_hosts"
+    assert "~" not in str(inv.nodes[0].ssh.known_hosts)
+
+
+@pytest.mark.parametrize("pin, ok", [
+    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGEDSNdmYKWrgOcxN/JjN4DCgYtpQWb51ZGLKwFpzi3n root@x",
+     True),
+    ("SHA256:8jKCOUq1oeYlnNGfmpWauXw3O6kXUax084IeZccPO/c", True),
+    ("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIGEDSNdmYKWrgOcxN/JjN4DCgYtpQWb51ZGLKwFpzi3n", False),
+    ("ssh-ed25519 not-base64!", False),
+    ("MD5:aa:bb", False),
+])
+def test_host_key_pin_forms(tmp_path, pin, ok):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["nodes"][0]["ssh"]["host_key"] = pin
+    if ok:
+        assert load(_write(tmp_path, data)).nodes[0].ssh.host_key == " ".join(pin.split()[:2])
+    else:
+        with pytest.raises(InventoryError, match="nodes.0.ssh.host_key"):
+            load(_write(tmp_path, data))

@@ -1,0 +1,160 @@
+"""Node access against a throw-away SSH server on 127.0.0.1: host keys verified on every
+connection (pin, known_hosts plain or hashed, trust on first contact), keys from the
+ssh-agent and passphrase-protected keys, and Node.stream held to the same check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from fixtures.inventory import Inventory
+from fixtures.node import HostKeyError, Node, NodeError, fingerprint
+from tests.unit.local_sshd import LocalSSHD, make_key, public_line
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("keys")
+    return {"client": make_key(d / "client"), "host": make_key(d / "host"),
+            "other": make_key(d / "other"), "locked": make_key(d / "locked", "s3cret")}
+
+
+@pytest.fixture(scope="module")
+def sshd(keys):
+    with LocalSSHD("accept", keys["host"]) as server:
+        yield server
+
+
+def node(port: int, tmp_path: Path, trust_new: bool = False, **ssh: object) -> Node:
+    settings = {"port": port, "connect_timeout": 2, "known_hosts": str(tmp_path / "kh"), **ssh}
+    inv = Inventory.model_validate({
+        "cluster": "t", "network": {"netmask": 8, "virtual_ip": "127.0.0.3"},
+        "nodes": [{"name": "node1", "address": "127.0.0.1", "ssh": settings},
+                  {"name": "node2", "address": "127.0.0.2", "ssh": settings}]})
+    return Node(inv.nodes[0], default_timeout=10, trust_new_host_keys=trust_new)
+
+
+def fp(path: Path) -> str:
+    return paramiko.PKey.from_path(str(path)).fingerprint
+
+
+def test_fingerprint_is_openssh_s(keys):
+    out = subprocess.run(["ssh-keygen", "-lf", f"{keys['host']}.pub"], capture_output=True,
+                         text=True, check=True).stdout.split()[1]
+    assert fingerprint(public_line(keys["host"])) == out == fp(keys["host"])
+
+
+def test_pinned_key_line_and_fingerprint_connect(sshd, keys, tmp_path):
+    for pin in (public_line(keys["host"]), fp(keys["host"])):
+        n = node(sshd.port, tmp_path, key=str(keys["client"]), host_key=pin)
+        assert n.run("true", timeout=5, record=False).ok
+        assert n.host_key_note == f"{fp(keys['host'])} (pinned)"
+        n.disconnect()
+
+
+def test_a_different_key_is_refused_before_login(sshd, keys, tmp_path):
+    n = node(sshd.port, tmp_path, key=str(keys["client"]), host_key=public_line(keys["other"]))
+    r = n.run("true", timeout=5, record=False)
+    assert r.exit_status is None and "does not match the inventory's ssh.host_key" in r.error
+    assert fp(keys["host"]) in r.error and fp(keys["other"]) in r.error
+    with pytest.raises(HostKeyError):
+        n.stream("true", lambda t, line: None)
+
+
+@pytest.mark.parametrize("hashed", [False, True])
+def test_known_hosts_plain_and_hashed(sshd, keys, tmp_path, hashed):
+    host = f"[127.0.0.1]:{sshd.port}"
+    entry = paramiko.HostKeys.hash_host(host) if hashed else host
+    (tmp_path / "kh").write_text(f"{entry} {public_line(keys['host'])}\n")
+    n = node(sshd.port, tmp_path, key=str(keys["client"]))
+    assert n.run("true", timeout=5, record=False).ok
+    assert n.host_key_note == f"{fp(keys['host'])} (known_hosts {tmp_path / 'kh'})"
+
+
+def test_trust_on_first_contact_only(sshd, keys, tmp_path):
+    kh = tmp_path / "sub" / "known_hosts"
+    refused = node(sshd.port, tmp_path, key=str(keys["client"]), known_hosts=str(kh))
+    assert "is unknown" in refused.run("true", timeout=5, record=False).error
+    n = node(sshd.port, tmp_path, trust_new=True, key=str(keys["client"]), known_hosts=str(kh))
+    assert n.run("true", timeout=5, record=False).ok
+    assert n.host_key_note.endswith("(trusted on first contact)")
+    assert kh.read_text() == f"[127.0.0.1]:{sshd.port} {public_line(keys['host'])}\n"
+    assert oct(kh.stat().st_mode & 0o777) == "0o600"
+    # the next run finds it on record
+    again = node(sshd.port, tmp_path, key=str(keys["client"]), known_hosts=str(kh))
+    assert again.run("true", timeout=5, record=False).ok
+    assert "known_hosts" in again.host_key_note
+    # a changed key is refused even when trusting new ones, and known_hosts is left alone
+    kh.write_text(f"[127.0.0.1]:{sshd.port} {public_line(keys['other'])}\n")
+    changed = node(sshd.port, tmp_path, trust_new=True, key=str(keys["client"]),
+                   known_hosts=str(kh))
+    assert "CHANGED" in changed.run("true", timeout=5, record=False).error
+    assert public_line(keys["host"]) not in kh.read_text()
+
+
+def test_stream_verifies_the_host_key_too(sshd, keys, tmp_path):
+    n = node(sshd.port, tmp_path, key=str(keys["client"]), host_key=public_line(keys["host"]))
+    stream = n.stream("true", lambda t, line: None, max_seconds=5)
+    assert stream.ended.wait(5)
+    stream.close()
+
+
+@pytest.fixture
+def agent(tmp_path, monkeypatch):
+    sock = tmp_path / "agent.sock"
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+    yield sock
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _add(key: Path) -> None:
+    subprocess.run(["ssh-add", "-q", str(key)], check=True, timeout=10,
+                   env={**os.environ}, stdin=subprocess.DEVNULL, capture_output=True)
+
+
+def test_agent_keys_when_no_key_is_given(sshd, keys, tmp_path, agent):
+    n = node(sshd.port, tmp_path, host_key=public_line(keys["host"]))
+    assert "no key in ssh-agent (the agent holds no key)" in n.run(
+        "true", timeout=5, record=False).error
+    _add(keys["client"])
+    assert n.run("true", timeout=5, record=False).ok
+
+
+def test_passphrase_key_through_the_agent_that_holds_it(sshd, keys, tmp_path, agent,
+                                                        monkeypatch):
+    locked = node(sshd.port, tmp_path, key=str(keys["locked"]),
+                  host_key=public_line(keys["host"]))
+    err = locked.run("true", timeout=5, record=False).error
+    assert err == (f"node1: SSH key {keys['locked']} is passphrase-protected: add it to "
+                   f"ssh-agent (ssh-add {keys['locked']})")
+    # the agent holds the same key (added unencrypted from a copy): used, without a prompt
+    plain = tmp_path / "plain"
+    plain.write_bytes(keys["locked"].read_bytes())
+    plain.chmod(0o600)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-P", "s3cret", "-N", "", "-f", str(plain)],
+                   check=True, capture_output=True, timeout=10)
+    _add(plain)
+    assert locked.run("true", timeout=5, record=False).ok
+
+
+def test_passphrase_from_the_environment(sshd, keys, tmp_path, monkeypatch):
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.setenv("HA_SSH_PASSPHRASE", "s3cret")
+    n = node(sshd.port, tmp_path, key=str(keys["locked"]), host_key=public_line(keys["host"]))
+    assert n.run("true", timeout=5, record=False).ok
+
+
+def test_unreachable_is_a_node_error_line(keys, tmp_path):
+    n = node(1, tmp_path, key=str(keys["client"]))
+    with pytest.raises(NodeError, match=r"^node1: unreachable at 127.0.0.1:1: "):
+        n.run("true", timeout=5, check=True, record=False)
