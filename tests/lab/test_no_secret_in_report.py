@@ -13,6 +13,7 @@ Slow (boots and provisions the lab if needed): marked ``lab``; needs root.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets as stdlib_secrets
@@ -98,6 +99,10 @@ def test_no_secret_anywhere_in_the_report(cluster: Cluster, marker: str, tmp_pat
     config = json.loads((run_dir / "config.json").read_text())
     rec = config["nodes"]["node1"]["files"][AUTHKEYS]
     assert rec["secret"] and rec["text"] is None and len(rec["sha256"]) == 64
+    # a file that is not secret is kept as text, and its fingerprint is of that text
+    hacf = config["nodes"]["node1"]["files"]["/etc/ha.d/ha.cf"]
+    assert hashlib.sha256(hacf["text"].encode()).hexdigest() == hacf["sha256"]
+    assert config["nodes"]["node1"]["files"]["/etc/corosync/authkey"]["missing"]
 
     for d in [reports, run_dir, *[p for p in run_dir.rglob("*") if p.is_dir()]]:
         assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
