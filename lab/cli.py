@@ -13,7 +13,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from lab import accel as accel_mod
-from lab import cable, config, image, inventory, netns, preflight, qemu, timeserver
+from lab import (
+    cable,
+    calibrate,
+    config,
+    image,
+    inventory,
+    netns,
+    preflight,
+    qemu,
+    snapshot,
+    timeserver,
+)
 from lab.config import Node
 from lab.errors import LabError
 
@@ -59,6 +70,14 @@ def build_parser() -> Parser:
     up.add_argument("--profile", choices=inventory.PROFILES, default="hardened")
     up.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S,
                     help="seconds to wait for SSH per node")
+    up.add_argument("--no-snapshot", action="store_true",
+                    help="ignore the provisioned-baseline snapshot (the suite provisions)")
+
+    snap = sub.add_parser("snapshot", help="the provisioned-baseline snapshot")
+    snap.add_argument("action", choices=["save", "status", "drop"])
+    snap.add_argument("--if-provisioning", action="store_true",
+                      help="save: only when the inventory asks for provisioning (provisions "
+                           "first), else nothing to do")
 
     down = sub.add_parser("down", help="stop nodes, remove the lab network")
     down.add_argument("--purge", action="store_true", help="also delete overlays and disks")
@@ -181,42 +200,164 @@ def _timeserver_pidfile() -> Path:
     return config.state_root() / "timeserver.pid"
 
 
+def _snapshot_key(img: image.Image, accel: str, profile: str) -> tuple[str, dict]:
+    inputs = snapshot.key_inputs(img.recipe_hash, inventory.build(
+        img.key, accel, profile, budgets={"scale": 1.0}))
+    return snapshot.key_of(inputs), inputs
+
+
+def _start_nodes(img: image.Image, accel: str, timeout: float, clock: Clock) -> None:
+    to_start = [n for n in config.NODES if qemu.running_pid(n) is None]
+    if to_start:
+        preflight.check_memory()
+        preflight.check_disk(config.state_root())
+    for node in to_start:
+        pid = qemu.start(node, img, accel)
+        clock(f"{node.name}: QEMU started (pid {pid}, {accel})")
+    clock("waiting for SSH on both nodes")
+    wait_ssh(config.NODES, img.key, timeout, clock)
+
+
+def _budgets(img: image.Image, accel: str, clock: Clock) -> dict[str, object]:
+    """budgets.scale from the lab's measured speed (lab/calibrate.py)."""
+    def runner(node: Node) -> calibrate.Runner:
+        def run(cmd: str, timeout: float) -> str:
+            return subprocess.run(ssh_command(node, img.key, [cmd], 10), capture_output=True,
+                                  text=True, timeout=timeout, check=True,
+                                  stdin=subprocess.DEVNULL).stdout
+        return run
+    try:
+        budgets = calibrate.calibrate({n.name: runner(n) for n in config.NODES}, accel)
+    except calibrate.CalibrationError as exc:
+        raise LabError(f"calibration: {exc}") from None
+    cal = budgets["calibration"]
+    clock(f"budgets.scale {budgets['scale']} ({accel}; workload {cal['nodes'] or '-'} s, "
+          f"reference {cal['reference']} s)")
+    return budgets
+
+
+def _shutdown(nodes: Sequence[Node], key: Path, timeout: float, clock: Clock) -> None:
+    """Clean power-off (DRBD metadata and file systems consistent), wait for QEMU to end."""
+    for node in nodes:
+        # the connection drops as the node goes down: the exit status means nothing
+        subprocess.run(ssh_command(node, key, ["systemctl", "poweroff"], 10),
+                       capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        while qemu.running_pid(node) is not None:
+            if time.monotonic() > deadline:
+                raise LabError(f"{node.name} did not power off within {timeout:.0f} s")
+            time.sleep(0.5)
+        clock(f"{node.name}: powered off")
+
+
+BASELINE_WAIT_S = 300.0  # boot, DRBD connect, heartbeat acquiring the group under TCG
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     clock = Clock()
     preflight.check_root()
     preflight.check_tools()
+    snapshot.start_phases()
     with state_lock():
-        img = image.current_image()
-        if not img.is_ready():
-            preflight.check_disk(config.cache_root(), config.state_root())
-            clock(f"building node image {img.recipe_hash} into {img.directory}")
-            image.build(img, clock)
-        old = active_image()
-        stale = old.recipe_hash != img.recipe_hash
-        accel = accel_mod.choose(img, clock)
-        for node in config.NODES:
-            if (args.fresh or (stale and qemu.running_pid(node))) and qemu.kill(node):
-                clock(f"{node.name}: stopped" + (" (image changed)" if stale else ""))
-            if args.fresh:
-                qemu.remove_disks(node)
-        _image_record().parent.mkdir(parents=True, exist_ok=True)
-        _image_record().write_text(img.recipe_hash + "\n")
-        to_start = [n for n in config.NODES if qemu.running_pid(n) is None]
-        if to_start:
-            preflight.check_memory()
-            preflight.check_disk(config.state_root())
-        netns.ensure()
-        timeserver.start(config.NETNS, _timeserver_pidfile())
-        for node in to_start:
-            pid = qemu.start(node, img, accel)
-            clock(f"{node.name}: QEMU started (pid {pid}, {accel})")
-        clock("waiting for SSH on both nodes")
-        wait_ssh(config.NODES, img.key, args.timeout, clock)
-        # pinned in the inventory: the suite verifies every connection against them
-        host_keys = {n.name: inventory.scan_host_key(n.address) for n in config.NODES}
-        path = inventory.write(inventory.build(img.key, accel, args.profile,
-                                               host_keys=host_keys))
-        clock(f"lab up; inventory {path}")
+        with snapshot.phase("lab up: image, accelerator, network", "setup"):
+            img = image.current_image()
+            if not img.is_ready():
+                preflight.check_disk(config.cache_root(), config.state_root())
+                clock(f"building node image {img.recipe_hash} into {img.directory}")
+                image.build(img, clock)
+            old = active_image()
+            stale = old.recipe_hash != img.recipe_hash
+            accel = accel_mod.choose(img, clock)
+            for node in config.NODES:
+                if (args.fresh or (stale and qemu.running_pid(node))) and qemu.kill(node):
+                    clock(f"{node.name}: stopped" + (" (image changed)" if stale else ""))
+                if args.fresh:
+                    qemu.remove_disks(node)
+            _image_record().parent.mkdir(parents=True, exist_ok=True)
+            _image_record().write_text(img.recipe_hash + "\n")
+            netns.ensure()
+            timeserver.start(config.NETNS, _timeserver_pidfile())
+            key, _ = _snapshot_key(img, accel, args.profile)
+            if args.fresh or snapshot.running_from() != key:
+                snapshot.set_running_from(None)
+            use = (not args.fresh and not args.no_snapshot and snapshot.present(key))
+            running = all(qemu.running_pid(n) for n in config.NODES)
+            reuse = use and running and snapshot.running_from() == key
+        if use and not reuse:
+            with snapshot.phase("snapshot restore", "snapshot"):
+                for node in config.NODES:
+                    qemu.kill(node)
+                seconds = snapshot.restore(key, snapshot.node_dirs(config.NODES))
+                snapshot.set_running_from(key)
+                clock(f"snapshot {key}: disks restored ({seconds:.1f} s)")
+        with snapshot.phase("boot to SSH", "setup"):
+            _start_nodes(img, accel, args.timeout, clock)
+            # pinned in the inventory: the suite verifies every connection against them
+            host_keys = {n.name: inventory.scan_host_key(n.address) for n in config.NODES}
+        with snapshot.phase("calibration", "setup"):
+            budgets = _budgets(img, accel, clock)
+        path = inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
+                                               provision=not use, host_keys=host_keys))
+    if use:
+        # the suite verifies the baseline instead of provisioning: it must be there
+        with snapshot.phase("baseline from snapshot", "snapshot"):
+            try:
+                took = snapshot.wait_baseline(path, BASELINE_WAIT_S)
+                clock(f"baseline from snapshot {key} ({'kept running' if reuse else 'restored'}"
+                      f", at baseline after {took:.0f} s): the suite will not provision")
+            except LabError as exc:
+                snapshot.set_running_from(None)
+                inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
+                                                host_keys=host_keys))
+                clock(f"snapshot {key}: {exc}; the suite provisions")
+    else:
+        clock(f"no snapshot for key {key}: the suite provisions")
+    clock(f"lab up; inventory {path}")
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    clock = Clock()
+    path = config.inventory_path()
+    if args.action == "drop":
+        with state_lock():
+            dropped = snapshot.drop()
+        print(f"snapshots dropped: {', '.join(dropped) or 'none'}")
+        return 0
+    img = _require_lab()
+    try:
+        data = inventory.load_raw(path)
+    except (OSError, ValueError) as exc:
+        raise LabError(f"inventory {path}: {exc}") from None
+    accel = _node_accel(config.NODES[0], "tcg")
+    key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")))
+    if args.action == "status":
+        state = "present" if snapshot.present(key) else "absent"
+        print(f"snapshot {key}: {state}; running nodes from it: "
+              f"{'yes' if snapshot.running_from() == key else 'no'}")
+        return 0
+    if args.if_provisioning and not data.get("provision", True):
+        print(f"snapshot {key}: the lab already runs from it, nothing to save")
+        return 0
+    if data.get("provision", True):
+        with snapshot.phase("provisioning", "provisioning"):
+            snapshot.provision(path, clock)
+    with snapshot.phase("baseline before save", "snapshot"):
+        snapshot.wait_baseline(path, BASELINE_WAIT_S)
+    with state_lock():
+        with snapshot.phase("snapshot save", "snapshot"):
+            _shutdown(config.NODES, img.key, 180.0, clock)
+            seconds = snapshot.save(key, inputs, snapshot.node_dirs(config.NODES))
+            snapshot.set_running_from(key)
+            clock(f"snapshot {key} saved ({seconds:.1f} s copy)")
+        with snapshot.phase("boot to SSH", "setup"):
+            _start_nodes(img, accel, config.SSH_TIMEOUT_S, clock)
+    with snapshot.phase("baseline from snapshot", "snapshot"):
+        took = snapshot.wait_baseline(path, BASELINE_WAIT_S)
+    inventory.write({**data, "provision": False}, path)
+    clock(f"baseline from snapshot {key} after {took:.0f} s; inventory says provision: false")
     return 0
 
 
@@ -228,6 +369,7 @@ def cmd_down(args: argparse.Namespace) -> int:
                 print(f"{node.name}: stopped")
             if args.purge:
                 qemu.remove_disks(node)
+                snapshot.set_running_from(None)
         if cable.stop():
             print("serial cable relay: stopped")
         if timeserver.stop(_timeserver_pidfile()):
@@ -318,7 +460,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "up": cmd_up, "down": cmd_down, "status": cmd_status, "ssh": cmd_ssh,
-    "power": cmd_power, "link": cmd_link, "exec": cmd_exec,
+    "power": cmd_power, "link": cmd_link, "exec": cmd_exec, "snapshot": cmd_snapshot,
 }
 
 

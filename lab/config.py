@@ -17,8 +17,6 @@ NODE_CPUS = 1
 DATA_DISK_BYTES = 1024**3
 # Under TCG a node needs ~15-30 s to SSH; 180 s leaves room for a loaded host.
 SSH_TIMEOUT_S = 180.0
-# The suite multiplies its default time budgets by this when nodes run under TCG.
-TCG_BUDGET_SCALE = 2.0
 # Root of the repository holding the lab package (the fault hooks cd there).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FILES_DIR = Path(__file__).resolve().parent / "files"

@@ -64,19 +64,26 @@ def node_entry(node: Node, key: Path, python: str, repo: Path,
 
 
 def build(key: Path, accel: str, profile: str = "hardened", python: str | None = None,
-          repo: Path | None = None,
+          repo: Path | None = None, budgets: dict[str, object] | None = None,
+          provision: bool = True,
           host_keys: dict[str, str] | None = None) -> dict[str, object]:
-    """The inventory as a dict (pure).
+    """The inventory as a dict (pure). ``budgets``: what lab/calibrate.py measured; a TCG
+    lab must have it (no constant widens budgets), KVM keeps the defaults.
+    ``provision``: False when the nodes were restored from a provisioned snapshot.
     ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
+    if budgets is None:
+        if accel == "tcg":
+            raise ValueError("a TCG lab's budgets come from lab/calibrate.py")
+        budgets = {"scale": 1.0}
     python = python or config.python_executable()
     repo = repo or config.REPO_ROOT
     return {
         "cluster": "lab",
         "profile": profile,
         "disposable": True,
-        "provision": True,
+        "provision": provision,
         "netns": config.NETNS,
         "nodes": [node_entry(n, key, python, repo, (host_keys or {}).get(n.name))
                   for n in config.NODES],
@@ -86,7 +93,7 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
             "ping_node": config.HOST_ADDRESS,
             "time_server": config.HOST_ADDRESS,  # lab/timeserver.py
         },
-        "budgets": {"scale": config.TCG_BUDGET_SCALE if accel == "tcg" else 1.0},
+        "budgets": budgets,
     }
 
 
@@ -103,3 +110,11 @@ def write(inventory: dict[str, object], path: Path | None = None) -> Path:
     tmp.write_text(dump(inventory))
     os.replace(tmp, path)
     return path
+
+
+def load_raw(path: Path | None = None) -> dict[str, object]:
+    """The inventory file as written (a mapping), for a rewrite that keeps its values."""
+    data = yaml.safe_load((path or config.inventory_path()).read_text())
+    if not isinstance(data, dict):
+        raise ValueError("not a mapping")
+    return data

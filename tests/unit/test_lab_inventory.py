@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from lab import config, inventory
@@ -9,8 +10,12 @@ from lab import config, inventory
 KEY = Path("/var/cache/ha-lab/abc/id_ed25519")
 
 
+CALIBRATED = {"scale": 2.5, "calibration": {"measured": 3.6, "reference": 2.85, "nodes": {},
+                                            "method": "m"}}
+
+
 def test_inventory_top_level_keys_and_values() -> None:
-    inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"))
+    inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"), budgets=CALIBRATED)
     assert list(inv) == ["cluster", "profile", "disposable", "provision", "netns", "nodes",
                          "network", "budgets"]
     assert inv["cluster"] == "lab"
@@ -20,7 +25,16 @@ def test_inventory_top_level_keys_and_values() -> None:
     assert inv["network"] == {"netmask": 24, "virtual_ip": "192.168.1.3",
                               "ping_node": "192.168.1.254",
                               "time_server": "192.168.1.254"}
-    assert inv["budgets"] == {"scale": 2.0}
+    assert inv["budgets"] == CALIBRATED
+
+
+def test_tcg_budgets_come_from_calibration_never_a_constant() -> None:
+    with pytest.raises(ValueError, match="calibrate"):
+        inventory.build(KEY, "tcg")
+
+
+def test_restored_snapshot_says_no_provisioning() -> None:
+    assert inventory.build(KEY, "kvm", provision=False)["provision"] is False
 
 
 def test_kvm_keeps_default_budgets() -> None:
@@ -28,7 +42,7 @@ def test_kvm_keeps_default_budgets() -> None:
 
 
 def test_node_entries() -> None:
-    inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"))
+    inv = inventory.build(KEY, "kvm", python="/py", repo=Path("/repo"))
     node1, node2 = inv["nodes"]
     assert set(node1) == {"name", "address", "interface", "preferred_primary", "disk", "serial",
                           "ssh", "faults"}
@@ -48,7 +62,7 @@ def test_node_entries() -> None:
 
 
 def test_fault_commands_default_to_this_interpreter_and_repo() -> None:
-    inv = inventory.build(KEY, "tcg")
+    inv = inventory.build(KEY, "kvm")
     cmd = inv["nodes"][0]["faults"]["power_off"]
     assert cmd.startswith(f"cd {config.REPO_ROOT} && ")
     assert config.python_executable() in cmd
@@ -60,7 +74,7 @@ def test_paths_with_spaces_are_quoted() -> None:
 
 
 def test_round_trips_through_yaml(tmp_path: Path) -> None:
-    inv = inventory.build(KEY, "tcg", profile="article")
+    inv = inventory.build(KEY, "tcg", profile="article", budgets=CALIBRATED)
     path = inventory.write(inv, tmp_path / "inventory.yaml")
     assert yaml.safe_load(path.read_text()) == inv
     assert not (tmp_path / "inventory.tmp").exists()
@@ -77,9 +91,9 @@ def test_accepted_by_suite_schema(tmp_path: Path) -> None:
     import pytest
 
     schema = pytest.importorskip("fixtures.inventory")
-    inv = inventory.build(KEY, "tcg")
+    inv = inventory.build(KEY, "tcg", budgets=CALIBRATED)
     model = schema.Inventory.model_validate(inv)
-    assert model.budgets.scale == 2.0
+    assert model.budgets.scale == 2.5 and model.budgets.calibration.measured == 3.6
     assert model.netns == "halab"
 
 

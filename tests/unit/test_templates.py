@@ -125,7 +125,8 @@ def test_the_labs_inventory_loads_with_the_suites_schema(tmp_path):
 
     key = tmp_path / "id_ed25519"
     key.write_text("key")
-    data = lab_inventory.build(key, "tcg")
+    data = lab_inventory.build(key, "tcg", budgets={"scale": 2.5, "calibration": {
+        "measured": 3.6, "reference": 2.85, "nodes": {"node1": 3.6}, "method": "m"}})
     path = tmp_path / "inventory.yaml"
     path.write_text(yaml.safe_dump(data))
     inv = load(path)

@@ -1,0 +1,257 @@
+"""The provisioned-baseline snapshot, and the record of the lab's setup phases.
+
+Once provisioning has reached the baseline, both nodes are shut down cleanly (DRBD writes
+its metadata, ext3 is unmounted) and their disks are copied, sparse, to
+``<state>/snapshots/<key>/``. The key hashes everything that shaped those disks: the
+image recipe, the provisioning code and templates (``fixtures/provision/``), the profile,
+the cluster manager and the lab's inventory minus its volatile parts (budgets, the
+provision flag). The next ``lab up`` with the same key starts the nodes from those disks
+(or keeps nodes that already run from them) and writes the inventory with
+``provision: false``; any key change provisions again. One snapshot is kept.
+
+Setup phases (lab up, snapshot restore, calibration, provisioning, snapshot save) go to
+``<state>/setup-phases.json`` as ``[{name, kind, started, ended}]`` (epoch seconds), which
+``make acceptance`` hands to pytest as ``HA_SETUP_PHASES`` for the report's "where the
+time went".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from lab import config
+from lab.config import Node
+from lab.errors import LabError
+
+PROVISION_DIR = config.REPO_ROOT / "fixtures" / "provision"
+DISK_NAMES = ("root.qcow2", "data.raw")
+# inventory keys that change between runs without changing what provisioning builds
+VOLATILE = ("budgets", "provision")
+
+
+def snapshots_root() -> Path:
+    return config.state_root() / "snapshots"
+
+
+def current_record() -> Path:
+    """Names the snapshot the running nodes' disks came from (absent: provisioned by hand,
+    blank, or changed since)."""
+    return config.state_root() / "baseline-from"
+
+
+def phases_path() -> Path:
+    return config.state_root() / "setup-phases.json"
+
+
+def tree_hash(root: Path) -> str:
+    """sha256 over the relative paths and contents of every file under ``root``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def key_inputs(image_hash: str, inventory: Mapping[str, object],
+               provision_hash: str | None = None) -> dict[str, object]:
+    """What shaped the provisioned disks (pure apart from hashing fixtures/provision/)."""
+    stable = {k: v for k, v in inventory.items() if k not in VOLATILE}
+    return {
+        "image": image_hash,
+        "provisioning": provision_hash or tree_hash(PROVISION_DIR),
+        "profile": inventory.get("profile", "hardened"),
+        "manager": inventory.get("cluster_manager", "heartbeat"),
+        "inventory": stable,
+    }
+
+
+def key_of(inputs: Mapping[str, object]) -> str:
+    """Short stable hash of the key inputs.
+
+    >>> key_of({"a": 1, "b": [2]}) == key_of({"b": [2], "a": 1})
+    True
+    """
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def directory(key: str) -> Path:
+    return snapshots_root() / key
+
+
+def present(key: str) -> bool:
+    """True when a complete snapshot for ``key`` exists."""
+    return (directory(key) / "saved.json").is_file()
+
+
+def running_from() -> str | None:
+    """The key the running nodes' disks came from, if recorded."""
+    try:
+        return current_record().read_text().strip() or None
+    except OSError:
+        return None
+
+
+def set_running_from(key: str | None) -> None:
+    if key is None:
+        current_record().unlink(missing_ok=True)
+    else:
+        current_record().parent.mkdir(parents=True, exist_ok=True)
+        current_record().write_text(key + "\n")
+
+
+def _copy(src: Path, dst: Path) -> None:
+    # sparse: the data disk is 1 GiB of mostly zeros after DRBD's initial sync
+    subprocess.run(["cp", "--sparse=always", "--reflink=auto", str(src), str(dst)],
+                   check=True, capture_output=True, timeout=600)
+
+
+def save(key: str, inputs: Mapping[str, object], node_dirs: Mapping[str, Path]) -> float:
+    """Copy the (stopped) nodes' disks into the snapshot for ``key``; keep only this one.
+    Return the seconds the copy took."""
+    start = time.monotonic()
+    target = directory(key)
+    tmp = target.with_name(key + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, src in node_dirs.items():
+        (tmp / name).mkdir(parents=True)
+        for disk in DISK_NAMES:
+            _copy(src / disk, tmp / name / disk)
+    seconds = round(time.monotonic() - start, 1)
+    (tmp / "key.json").write_text(json.dumps(inputs, indent=1, sort_keys=True) + "\n")
+    (tmp / "saved.json").write_text(json.dumps({"key": key, "saved": time.time(),
+                                                "copy_seconds": seconds}) + "\n")
+    for old in snapshots_root().iterdir():
+        if old != tmp:
+            shutil.rmtree(old, ignore_errors=True)
+    tmp.rename(target)
+    return seconds
+
+
+def restore(key: str, node_dirs: Mapping[str, Path]) -> float:
+    """Copy the snapshot's disks over the (stopped) nodes' disks; return seconds."""
+    if not present(key):
+        raise LabError(f"no snapshot {key} under {snapshots_root()}")
+    start = time.monotonic()
+    for name, dst in node_dirs.items():
+        dst.mkdir(parents=True, exist_ok=True)
+        for disk in DISK_NAMES:
+            (dst / disk).unlink(missing_ok=True)
+            _copy(directory(key) / name / disk, dst / disk)
+    return round(time.monotonic() - start, 1)
+
+
+def drop() -> list[str]:
+    """Delete every snapshot; return the keys removed."""
+    if not snapshots_root().is_dir():
+        return []
+    keys = [p.name for p in snapshots_root().iterdir()]
+    shutil.rmtree(snapshots_root())
+    set_running_from(None)
+    return keys
+
+
+def node_dirs(nodes: tuple[Node, ...]) -> dict[str, Path]:
+    return {n.name: config.node_state_dir(n) for n in nodes}
+
+
+# -- setup phases ---------------------------------------------------------------------
+
+def start_phases() -> None:
+    """A new run of setup commands: forget the phases of the previous one."""
+    phases_path().parent.mkdir(parents=True, exist_ok=True)
+    phases_path().write_text("[]\n")
+
+
+def read_phases(path: Path | None = None) -> list[dict[str, object]]:
+    try:
+        data = json.loads((path or phases_path()).read_text())
+    except (OSError, ValueError):
+        return []
+    return data if isinstance(data, list) else []
+
+
+@contextlib.contextmanager
+def phase(name: str, kind: str) -> Iterator[None]:
+    """Append ``{name, kind, started, ended}`` to the phases file once the stretch ends
+    (ended stays null when it raised)."""
+    entry: dict[str, object] = {"name": name, "kind": kind, "started": round(time.time(), 2),
+                                "ended": None}
+    try:
+        yield
+        entry["ended"] = round(time.time(), 2)
+    finally:
+        phases = read_phases()
+        phases.append(entry)
+        phases_path().parent.mkdir(parents=True, exist_ok=True)
+        tmp = phases_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(phases, indent=1) + "\n")
+        tmp.replace(phases_path())
+
+
+# -- the cluster, reached from a thread inside the lab's namespace ---------------------
+
+def _in_netns(fn):
+    """Run ``fn()`` in a thread that joined the lab's namespace (setns is per thread, so
+    the CLI itself stays in the root namespace) and return its result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fixtures import netns as fx_netns
+
+    def call():
+        fx_netns.enter(config.NETNS)
+        return fn()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+def _cluster(inventory_path: Path):
+    from fixtures.cluster import Cluster
+    from fixtures.inventory import load
+
+    return Cluster(load(inventory_path))
+
+
+def wait_baseline(inventory_path: Path, timeout: float) -> float:
+    """Wait until the lab cluster is at its baseline (fixtures/baseline.py); return the
+    seconds it took. Raises LabError naming what differs."""
+    from fixtures import baseline
+
+    def run() -> float:
+        cluster = _cluster(inventory_path)
+        try:
+            return baseline.wait(cluster, timeout=timeout)
+        except baseline.BaselineError as exc:
+            raise LabError(str(exc)) from None
+        finally:
+            cluster.close()
+    return _in_netns(run)
+
+
+def provision(inventory_path: Path, log) -> float:
+    """Provision the lab cluster up to its baseline (fixtures/provision); return seconds."""
+    from fixtures import baseline
+    from fixtures.node import NodeError
+    from fixtures.provision import ProvisionRefused
+    from fixtures.provision import provision as run_provision
+
+    def run() -> float:
+        cluster = _cluster(inventory_path)
+        try:
+            result = run_provision(cluster, log=log)
+        except (ProvisionRefused, NodeError, baseline.BaselineError, TimeoutError) as exc:
+            raise LabError(f"provisioning failed: {exc}") from None
+        finally:
+            cluster.close()
+        log(result.summary())
+        return result.seconds
+    return _in_netns(run)
