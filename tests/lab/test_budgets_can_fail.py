@@ -13,27 +13,16 @@ Slow (a takeover and a failback under TCG, a few minutes): marked ``lab``; needs
 from __future__ import annotations
 
 import pytest
-from labctl import LAB_MARKS, lab_cluster
-from test_suite_catches_faults import run_control
+from labctl import LAB_MARKS
+from test_suite_catches_faults import cluster, run_control  # noqa: F401 - the fixture
 
 from fixtures import baseline
-from fixtures.cluster import Cluster
-from fixtures.provision import provision
 
 pytestmark = LAB_MARKS
 
 SCRIPT = "/etc/ha.d/resource.d/samba"  # in the group before libvirtd, vmstart and the VIP
 MARGIN_S = 20.0
 HB03 = "test_node2_takes_over_when_heartbeat_stops_on_node1"
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Cluster:
-    cluster = lab_cluster()
-    if baseline.problems(cluster):
-        provision(cluster, log=lambda m: None)
-    yield cluster
-    cluster.close()
 
 
 @pytest.mark.timeout(1800)
