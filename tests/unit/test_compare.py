@@ -94,6 +94,13 @@ def test_spread_judges_noise(tmp_path: Path):
     assert not row["flagged"] and "<= spread 7" in row["why"]
     row = changes.compare_figures(before, after, wide[:1])[0]  # no history: 25 % rule
     assert not row["flagged"] and "fewer than 2 earlier runs" in row["why"]
+    # sub-second noise of a timed figure (seen on the lab: 0.36 s -> 0.52 s) is not flagged
+    small = [{"controls": [{"id": "VIRT-04", "measurements": [
+        {"name": "banner", "value": v, "unit": "s"}]}]} for v in (0.36, 0.52)]
+    row = changes.compare_figures(small[0], small[1], [])[0]
+    assert not row["flagged"] and row["why"].endswith("under 1 s, not flagged")
+    row = changes.compare_figures(small[0], small[1], [small[0], small[0]])[0]  # spread 0
+    assert not row["flagged"]
     after["controls"][0]["measurements"][0]["value"] = None
     assert changes.compare_figures(before, after, wide)[0]["why"] == "not observed after"
 
