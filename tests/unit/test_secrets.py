@@ -138,3 +138,10 @@ def test_no_secret_in_any_file_of_a_report(tmp_path: Path):
     # the fingerprint is shown instead, so "same key on both nodes" is still readable
     html = (out / "compliance.html").read_text()
     assert secrets.fingerprint(AUTHKEY) in html
+
+
+def test_writer_leaves_an_existing_dir_alone(tmp_path: Path):
+    tmp_path.chmod(0o755)
+    output.write_text(tmp_path / "trend.html", "x")
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # --out . keeps the cwd open
+    assert stat.S_IMODE((tmp_path / "trend.html").stat().st_mode) == 0o600
