@@ -121,6 +121,10 @@ def test_what_is_where_is_named_when_the_group_is_not_whole():
     split = _held(node1=("VIP", "smbd"), node2=("DRBD Primary", "mount", "VM"))
     assert group_problems(split, "node1", True) == [
         "the group is split between node1 and node2"]
+    silent = {**_held(node1=ALL), "node2": None}
+    assert group_problems(silent, "node1", True) == [
+        "node2 does not answer: what it holds is unknown"]
+    assert describe_holdings(silent).endswith("; node2 does not answer")
 
 
 # -- NODE-04: what a reboot brings back ----------------------------------------------
