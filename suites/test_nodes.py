@@ -33,7 +33,7 @@ def test_each_node_has_its_static_address_and_the_name_heartbeat_expects(cluster
 def test_each_node_resolves_both_node_names(cluster):
     for node in cluster:
         for other in cluster:
-            r = node.run(f"getent ahostsv4 {other.name} | awk 'NR==1{{print $1}}'")
+            r = node.run(f"getent ahostsv4 {shlex.quote(other.name)} | awk 'NR==1{{print $1}}'")
             assert r.stdout.strip() == other.address, (
                 f"{node.name}: {other.name} resolves to {r.stdout.strip() or 'nothing'}, "
                 f"expected {other.address} (/etc/hosts)")
