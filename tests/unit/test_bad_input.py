@@ -43,6 +43,7 @@ class Case:
     command: str = "suite"  # or "vagrant"
     env: dict[str, str] = field(default_factory=dict)
     after: Callable[[World, Path], None] | None = None  # more checks on the case's files
+    report: bool = False  # run without --no-report: still no report, no banner
 
 
 class World:
@@ -136,6 +137,11 @@ def _unpinned_known_hosts_dir(inv: dict, world: World) -> None:
     for node in inv["nodes"]:
         node["ssh"].pop("host_key")
         node["ssh"]["known_hosts"] = str(world.root)  # a directory
+
+
+def _no_report_written(world: World, case_dir: Path) -> None:
+    reports = case_dir / "reports"
+    assert not reports.exists() or not any(reports.iterdir()), list(reports.iterdir())
 
 
 def _gained_entry(world: World, case_dir: Path) -> None:
@@ -241,6 +247,10 @@ CASES = [
                                                                       "~/inventory.yaml"]),
     # -- SSH endpoints
     Case("port-refused", "Connection refused"),
+    Case("port-refused-with-report", "Connection refused", report=True,
+         after=_no_report_written),
+    Case("bad-inventory-with-report", "samba.share", _set("samba.share", INJECTION),
+         report=True, after=_no_report_written),
     Case("silent-port", "node1: 127.0.0.1:PORT accepted the connection but did not speak SSH "
          "within 1 s", endpoint="silent"),
     Case("http-port", "accepted the connection but did not speak SSH within 1 s",
@@ -335,8 +345,9 @@ def run_case(case: Case, world: World) -> tuple[subprocess.CompletedProcess, str
             inv_path.write_text(yaml.safe_dump(inv, sort_keys=False))
         if "~/inventory.yaml" in case.args:
             (world.root / "inventory.yaml").write_text(inv_path.read_text())
-        cmd = [sys.executable, "-m", "pytest", "suites/", "--no-report", "-q",
-               "-p", "no:cacheprovider"]
+        cmd = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider"]
+        cmd += (["--reports-dir", str(case_dir / "reports")] if case.report
+                else ["--no-report"])
         cmd += ([] if "--inventory" in case.args else ["--inventory", str(inv_path)]) + case.args
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
                           check=False)
