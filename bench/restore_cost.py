@@ -43,9 +43,10 @@ def main() -> int:
         inv = load(DEFAULT_PATH)
         netns.enter(inv.netns)
         cluster = Cluster(inv)
-        found = baseline.problems(cluster)
-        if found:
-            sys.exit(f"restore_cost: the lab is not at its baseline: {'; '.join(found)}")
+        try:
+            baseline.wait(cluster, timeout=300)
+        except baseline.BaselineError as exc:
+            sys.exit(f"restore_cost: {exc}")
         checks = [timed(lambda: baseline.problems(cluster)) for _ in range(3)]
         print(f"full baseline check at baseline: {checks} s")
         restores = []
