@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from lab import config, netns
+from lab import config
 from lab.config import Node
 from lab.errors import LabError
 
@@ -22,11 +22,13 @@ def fault_command(python: str, repo: Path, *args: str) -> str:
     return f"cd {shlex.quote(str(repo))} && {cli}"
 
 
-def scan_host_key(address: str, timeout: int = 10) -> str:
+def scan_host_key(address: str, namespace: str | None = config.NETNS, timeout: int = 10) -> str:
     """The node's ed25519 host key line (``ssh-ed25519 AAAA...``), read with ssh-keyscan inside
-    the lab namespace right after boot: a first contact on a network only this host reaches,
-    so the suite's runs can pin it and stay hands-off."""
-    cmd = netns.wrap(["ssh-keyscan", "-T", str(timeout), "-t", "ed25519", address])
+    ``namespace`` (the lab's) right after boot: a first contact on a network only this host
+    reaches, so the suite's runs can pin it and stay hands-off (vagrant.inventory too)."""
+    cmd = ["ssh-keyscan", "-T", str(timeout), "-t", "ed25519", address]
+    if namespace:
+        cmd = ["ip", "netns", "exec", namespace, *cmd]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10,
                               check=False, stdin=subprocess.DEVNULL)

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import yaml
 
+from lab import inventory as lab_inventory
+from lab.errors import LabError
+
 HERE = Path(__file__).resolve().parent
 NODES_FILE = HERE / "nodes.yaml"
 DEFAULT_OUT = HERE / "inventory.yaml"
@@ -112,24 +115,13 @@ def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str]:
     raise VagrantInventoryError(f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
 
 
-def scan_host_key(address: str, netns: str | None = None, timeout: int = 10) -> str:
+def scan_host_key(address: str, netns: str | None = None) -> str:
     """``ssh-ed25519 AAAA...`` of the node at ``address``, read with ssh-keyscan (inside
     ``netns`` when the private network lives there)."""
-    cmd = ["ssh-keyscan", "-T", str(timeout), "-t", "ed25519", address]
-    if netns:
-        cmd = ["ip", "netns", "exec", netns, *cmd]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10,
-                             check=False, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise VagrantInventoryError(f"ssh-keyscan {address}: {exc}") from None
-    for line in res.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[0] == address and parts[1] == "ssh-ed25519":
-            return f"{parts[1]} {parts[2]}"
-    why = (res.stderr.strip().splitlines() or ["no answer"])[-1]
-    raise VagrantInventoryError(f"ssh-keyscan {address}: no ed25519 host key ({why}); "
-                                "give --host-key or --no-host-keys")
+        return lab_inventory.scan_host_key(address, netns)
+    except LabError as exc:
+        raise VagrantInventoryError(f"{exc}; give --host-key or --no-host-keys") from None
 
 
 def parse_host_keys(values: list[str], names: list[str]) -> dict[str, str]:
