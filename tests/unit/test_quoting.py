@@ -24,7 +24,7 @@ from fixtures.provision import samba as prov_samba
 from fixtures.provision import system as prov_system
 from fixtures.provision.context import Context
 from fixtures.provision.templates import render
-from fixtures.scenarios import Run, Scenario
+from fixtures.scenarios import SCENARIOS, RoleFlip, Run
 from fixtures.watch import ClusterWatcher
 
 MARK = "PWNED"
@@ -160,9 +160,9 @@ def test_no_command_carries_an_inventory_value_unquoted(value, monkeypatch):
     hv.state(n1)
     hv.running_on(n1)
     run = Run(cluster, log=lambda m: None)
-    run._write_node_file(n1, "test1.txt")
-    run._node_file(n2, "test1.txt")
-    run._role_flip(Scenario("flip", Timeline("flip", 0.0)))
+    run.write_node_file(n1, "test1.txt")
+    run.read_node_file(n2, "test1.txt")
+    SCENARIOS["role_flip"].body(run, RoleFlip(Timeline("flip", 0.0)))
     ClusterLock(n1, inv.cluster).acquire()
     ctx = Context(cluster)
     ctx.secret("drbd", f"/etc/drbd.d/{inv.drbd.resource}.res", r"x(y)")
