@@ -87,7 +87,7 @@ def test_one_node_holds_the_whole_resource_group_now(cluster, inventory, hypervi
 def test_node2_takes_over_when_heartbeat_stops_on_node1(heartbeat_stop: HeartbeatStop,
                                                        inventory):
     sc = heartbeat_stop.require()
-    budget = inventory.budgets.limit("takeover_after_stop")
+    budget = inventory.budgets.scaled.takeover_after_stop
     took = sc.figure("takeover after heartbeat stop", sc.node2_serves, budget=budget,
                      note="from the stop on node1 to node2 serving")
     within(took, budget, "node2 served after")
@@ -98,7 +98,7 @@ def test_node2_takes_over_when_heartbeat_stops_on_node1(heartbeat_stop: Heartbea
 @pytest.mark.disruptive
 def test_resources_fail_back_to_node1_with_test4(heartbeat_stop: HeartbeatStop, inventory):
     sc = heartbeat_stop.require()
-    budget = inventory.budgets.limit("failback")
+    budget = inventory.budgets.scaled.failback
     took = sc.figure("failback after heartbeat start", sc.node1_serves_again,
                      sc.manager_start, budget=budget,
                      note="from the start on node1 to node1 serving again")
@@ -110,9 +110,10 @@ def test_resources_fail_back_to_node1_with_test4(heartbeat_stop: HeartbeatStop, 
 def _takeover_budget(inventory, isolation: bool) -> float:
     """deadtime + the takeover budget; a cut cable on a cluster with a second heartbeat
     path is handed over by ipfail (node1 releases, node2 acquires): its own budget."""
+    budgets = inventory.budgets.scaled
     hardened = isolation and inventory.profile == "hardened"
-    name = "takeover_after_isolation" if hardened else "takeover_after_failure"
-    return inventory.heartbeat.deadtime + inventory.budgets.limit(name)
+    takeover = budgets.takeover_after_isolation if hardened else budgets.takeover_after_failure
+    return inventory.heartbeat.deadtime + takeover
 
 
 def _hard_failure(sc: HardFailure, inventory, isolation: bool = False) -> None:
@@ -144,9 +145,9 @@ def test_node2_declares_node1_dead_after_deadtime_when_the_plug_is_pulled(
     warning = sc.late_heartbeat or "none (node1 sent no late heartbeat)"
     evidence.current().notes.append(f"warntime warning in node2's ha-log: {warning}")
     sc.figure("failback after power on", sc.node1_serves_again, sc.power_on,
-              budget=inventory.budgets.limit("failback") + inventory.budgets.limit("node_boot"))
+              budget=inventory.budgets.scaled.failback + inventory.budgets.scaled.node_boot)
     resync = sc.figure("DRBD resync after node1 returns", sc.drbd_uptodate, sc.drbd_connected,
-                       budget=inventory.budgets.limit("resync"))
+                       budget=inventory.budgets.scaled.resync)
     assert resync is not None, "DRBD did not return to UpToDate/UpToDate after node1 came back"
 
 
@@ -188,7 +189,7 @@ def test_pulled_cable_node2_serves_and_drbd_heals_by_itself(link_cut: LinkCut, i
     served = sc.figure("clients served by node2 after the cable is pulled", sc.node2_serves,
                        budget=budget)
     healed = sc.figure("DRBD healthy after the cable is back", sc.drbd_healthy_again,
-                       sc.link_up, budget=budgets.limit("heal_after_reconnect"))
+                       sc.link_up, budget=budgets.scaled.heal_after_reconnect)
     logged = {node: lines for node, lines in sc.split_brain.items() if lines}
     unresolved = [f"{node}: {lines}" for node, lines in logged.items()
                   if "unresolved" in lines]

@@ -40,7 +40,7 @@ def test_share_is_the_articles_and_heartbeat_alone_starts_smbd(cluster, inventor
 
 
 def _smb_figures(sc: Record, inventory) -> None:
-    budget = inventory.budgets.limit("smb_outage")
+    budget = inventory.budgets.scaled.smb_outage
     longest = sc.writer.longest_outage() if sc.writer else None
     evidence.current().measure(f"SMB outage ({sc.name})", longest, budget=budget,
                                note=f"longest window the share did not answer, {sc.name}")

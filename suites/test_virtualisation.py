@@ -37,7 +37,7 @@ def test_hypervisor_serves_on_the_active_node_from_the_replicated_disk(
 def test_vm_console_answers_on_the_vip_again_from_node2_after_node1_fails(
         power_off: PowerFailure, inventory, node2):
     sc = power_off.require()
-    budget = inventory.budgets.limit("console_outage") + inventory.heartbeat.deadtime
+    budget = inventory.budgets.scaled.console_outage + inventory.heartbeat.deadtime
     assert sc.boot_before is not None, "the console did not answer before the fault"
     window = sc.console.outage(sc.t0 - 5) if sc.console else None
     outage = round(window[1] - window[0], 2) if window else None
@@ -53,7 +53,7 @@ def test_vm_console_answers_on_the_vip_again_from_node2_after_node1_fails(
 def test_vmstart_restarts_the_vm_on_the_survivor_with_its_disk_intact(power_off: PowerFailure,
                                                                       inventory):
     sc = power_off.require()
-    budget = inventory.budgets.limit("vm_restart")
+    budget = inventory.budgets.scaled.vm_restart
     restart = sc.figure("VM restart (node2 Primary → console answers)", sc.console_answers,
                         sc.node2_primary, budget=budget)
     assert sc.vm_on_node2, "the VM was not running on node2 after the failover"

@@ -69,7 +69,7 @@ def test_a_node_powered_off_mid_command_fails_it_within_its_limit(cluster):
     assert outcome["result"].exit_status is None
     assert outcome["took"] < 12 + 5, f"took {outcome['took']:.1f}s with a 12 s limit"
     faults.run_hook(node, "power_on")
-    deadline = time.monotonic() + cluster.inventory.budgets.limit("node_boot")
+    deadline = time.monotonic() + cluster.inventory.budgets.scaled.node_boot
     while time.monotonic() < deadline and not node.reachable(5):
         time.sleep(2)
     assert node.run("uname -n", timeout=10).stdout.strip() == node.name, (
