@@ -8,7 +8,7 @@ import shlex
 import pytest
 
 from fixtures import evidence
-from fixtures.drbd import parse_proc_drbd, proc_drbd_version
+from fixtures.drbd import Role, parse_proc_drbd, proc_drbd_version
 from fixtures.scenarios import RoleFlip
 
 
@@ -60,7 +60,7 @@ def test_drbd_is_connected_uptodate_with_exactly_one_primary(cluster):
         assert state is not None, f"{node.name}: /dev/drbd0 is not configured"
         states[node.name] = state
         assert state.healthy, f"{node.name}: {state} (want cs:Connected ds:UpToDate/UpToDate)"
-    primaries = [name for name, s in states.items() if s.role == "Primary"]
+    primaries = [name for name, s in states.items() if s.role == Role.PRIMARY]
     assert len(primaries) == 1, f"Primary on {primaries or 'no node'}, exactly one expected"
 
 
