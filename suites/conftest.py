@@ -8,11 +8,11 @@ import shlex
 
 import pytest
 
-from fixtures import baseline, evidence
+from fixtures import evidence
 from fixtures.cluster import Cluster
+from fixtures.errors import CLUSTER_ERRORS
 from fixtures.evidence import RUN_KEY, RunInfo
 from fixtures.hypervisor import Hypervisor
-from fixtures.node import NodeError
 from fixtures.provision import ProvisionRefused, beyond_article, provision
 from fixtures.scenarios import Run
 
@@ -121,7 +121,7 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
                 result = provision(cluster, log=scenario_run.log)
         except ProvisionRefused as exc:
             pytest.exit(f"ha-acceptance: {exc}", returncode=4)
-        except (NodeError, baseline.BaselineError, TimeoutError) as exc:
+        except CLUSTER_ERRORS as exc:
             pytest.exit(f"ha-acceptance: provisioning failed: {exc}", returncode=3)
         info.figures["provisioning (s)"] = round(result.seconds, 1)
         info.figures["provisioning changes"] = len(result.changes)
