@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from lab import config
-from lab.config import Node
+from lab.config import LabNode
 from lab.errors import LabError
 
 PROFILES = ("article", "hardened")
@@ -42,7 +42,7 @@ def scan_host_key(address: str, namespace: str | None = config.NETNS, timeout: i
     raise LabError(f"{address}: ssh-keyscan found no ed25519 host key ({why})")
 
 
-def node_entry(node: Node, key: Path, python: str, repo: Path,
+def node_entry(node: LabNode, key: Path, python: str, repo: Path,
                host_key: str | None = None) -> dict[str, object]:
     """Inventory entry of one node; ``host_key`` pins its SSH host key."""
     ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key)}

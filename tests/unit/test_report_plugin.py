@@ -358,7 +358,7 @@ def test_a_scenario_is_reported_once_and_the_controls_only_their_own_time(
     doc = json.loads((run_dir / "compliance.json").read_text())
     controls = {c["id"]: c for c in doc["controls"]}
     for cid in ("HB-05", "VIRT-02"):  # the scenario ran in HB-05's setup, torn down in VIRT-02's
-        assert 0 < controls[cid]["duration"] < 0.2, controls[cid]["duration"]
+        assert 0 < controls[cid]["duration"] < 0.2, (cid, controls[cid]["tests"][0])
         assert controls[cid]["tests"][0]["shared_fixtures"] == ["power_off"]
     [scenario] = doc["scenarios"]
     assert (scenario["name"], scenario["seconds"], scenario["restore_seconds"]) == (
