@@ -20,7 +20,7 @@ from fixtures.cluster import Cluster
 from fixtures.evidence import RunInfo
 from fixtures.inventory import Inventory
 from fixtures.lock import ClusterLock, Holder, LockHeld, parse, stale_reason
-from fixtures.node import Result
+from fixtures.node import Result, quoted
 from fixtures.scenarios import SCENARIOS, Run, ScenarioSpec
 
 
@@ -31,8 +31,9 @@ class LocalNode:
         self.spec, self.name = spec, (spec.name if spec else name)
         self.commands: list[str] = []
 
-    def run(self, command: str, timeout: float | None = None, *, check: bool = False,
-            stdin=None, record: bool = True) -> Result:
+    def run(self, command: str, *args: object, timeout: float | None = None,
+            check: bool = False, stdin=None, record: bool = True) -> Result:
+        command = quoted(command, *args)  # the real node's quoting of its arguments
         self.commands.append(command)
         p = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
                            timeout=timeout or 10)

@@ -17,7 +17,7 @@ from fixtures.evidence import Timeline
 from fixtures.hypervisor import driver_for
 from fixtures.inventory import Inventory
 from fixtures.lock import ClusterLock
-from fixtures.node import Result
+from fixtures.node import Result, quoted
 from fixtures.provision import drbd as prov_drbd
 from fixtures.provision import hypervisor as prov_hypervisor
 from fixtures.provision import samba as prov_samba
@@ -85,8 +85,9 @@ class FakeNode:
         self.heartbeat = True
         self.mounted = True
 
-    def run(self, command: str, timeout: float | None = None, *, check: bool = False,
-            stdin=None, record: bool = True) -> Result:
+    def run(self, command: str, *args: object, timeout: float | None = None,
+            check: bool = False, stdin=None, record: bool = True) -> Result:
+        command = quoted(command, *args)  # the real node's quoting of its arguments
         self.commands.append(command)
         out, status = "", 0
         if command == "cat /proc/drbd":
