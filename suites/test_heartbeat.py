@@ -10,7 +10,6 @@ from fixtures import evidence
 from fixtures.evidence import within
 from fixtures.heartbeat import (
     describe_holdings,
-    group_holdings,
     group_problems,
     parse_authkeys,
     parse_ha_cf,
@@ -74,8 +73,8 @@ def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
 
 
 @pytest.mark.control("HB-08")
-def test_one_node_holds_the_whole_resource_group_now(cluster, inventory, hypervisor):
-    held = group_holdings(cluster, hypervisor)
+def test_one_node_holds_the_whole_resource_group_now(cluster, inventory, hypervisor, manager):
+    held = manager.holdings(cluster, hypervisor)
     where = describe_holdings(held)
     evidence.current().notes.append(f"resource group now: {where}")
     found = group_problems(held, cluster.node1.name, inventory.heartbeat.auto_failback)
