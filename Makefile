@@ -83,12 +83,16 @@ soak: deps venv
 # The project's own tests: pure ones first (fast), then the lab ones (slow, boot VMs).
 # pytest exits 5 when a selection holds no test: not a failure of the project.
 NO_TESTS_OK := || [ $$? -eq 5 ]
+# the modules' doctests run with the pure tests
+DOCTESTS := --doctest-modules fixtures lab
 test: deps venv
 	$(PYTEST) tests/ -m "not lab" -q $(NO_TESTS_OK)
+	$(PYTEST) $(DOCTESTS) -m "not lab" -q $(NO_TESTS_OK)
 	$(PYTEST) tests/ -m lab -q -x $(NO_TESTS_OK)
 
 test-fast: venv
 	$(PYTEST) tests/ -m "not lab" -q
+	$(PYTEST) $(DOCTESTS) -m "not lab" -q
 
 test-lab: deps venv
 	$(PYTEST) tests/ -m lab -v -x

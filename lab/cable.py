@@ -25,7 +25,7 @@ CHUNK = 4096
 MODULE = "lab.cable"
 
 
-def socket_path(node: config.Node) -> Path:
+def socket_path(node: config.LabNode) -> Path:
     return config.state_root() / f"cable-{node.name}.sock"
 
 

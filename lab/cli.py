@@ -25,7 +25,7 @@ from lab import (
     snapshot,
     timeserver,
 )
-from lab.config import Node
+from lab.config import LabNode
 from lab.errors import LabError
 
 SSH_OPTIONS = [
@@ -143,21 +143,21 @@ def active_image() -> image.Image:
     return image.Image(config.cache_root() / h, h)
 
 
-def ssh_command(node: Node, key: Path, cmd: Sequence[str] = (), timeout: int = 5) -> list[str]:
+def ssh_command(node: LabNode, key: Path, cmd: Sequence[str] = (), timeout: int = 5) -> list[str]:
     """ssh to ``node`` inside the namespace with the lab key."""
     opts = [o if not o.startswith("ConnectTimeout=") else f"ConnectTimeout={timeout}"
             for o in SSH_OPTIONS]
     return netns.wrap(["ssh", "-i", str(key), *opts, f"root@{node.address}", *cmd])
 
 
-def ssh_answers(node: Node, key: Path, timeout: int = 5) -> bool:
+def ssh_answers(node: LabNode, key: Path, timeout: int = 5) -> bool:
     """True when the node runs a command over SSH."""
     proc = subprocess.run(ssh_command(node, key, ["true"], timeout), stdin=subprocess.DEVNULL,
                           capture_output=True, check=False, timeout=timeout + 10)
     return proc.returncode == 0
 
 
-def console_tail(node: Node, lines: int = 15) -> str:
+def console_tail(node: LabNode, lines: int = 15) -> str:
     """Last lines of the node's serial console log."""
     try:
         text = qemu.paths(node).console.read_text(errors="replace")
@@ -166,7 +166,7 @@ def console_tail(node: Node, lines: int = 15) -> str:
     return "\n".join("    " + ln for ln in text.rstrip().splitlines()[-lines:])
 
 
-def wait_ssh(nodes: Sequence[Node], key: Path, timeout: float, clock: Clock) -> dict[str, float]:
+def wait_ssh(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock) -> dict[str, float]:
     """Wait until every node answers SSH; return seconds to SSH per node."""
     start = time.monotonic()
     pending = list(nodes)
@@ -189,7 +189,7 @@ def wait_ssh(nodes: Sequence[Node], key: Path, timeout: float, clock: Clock) -> 
     return reached
 
 
-def _node_accel(node: Node, default: str) -> str:
+def _node_accel(node: LabNode, default: str) -> str:
     try:
         return qemu.paths(node).accel_file.read_text().strip() or default
     except OSError:
@@ -220,7 +220,7 @@ def _start_nodes(img: image.Image, accel: str, timeout: float, clock: Clock) -> 
 
 def _budgets(img: image.Image, accel: str, clock: Clock) -> dict[str, object]:
     """budgets.scale from the lab's measured speed (lab/calibrate.py)."""
-    def runner(node: Node) -> calibrate.Runner:
+    def runner(node: LabNode) -> calibrate.Runner:
         def run(cmd: str, timeout: float) -> str:
             return subprocess.run(ssh_command(node, img.key, [cmd], 10), capture_output=True,
                                   text=True, timeout=timeout, check=True,
@@ -236,7 +236,7 @@ def _budgets(img: image.Image, accel: str, clock: Clock) -> dict[str, object]:
     return budgets
 
 
-def _shutdown(nodes: Sequence[Node], key: Path, timeout: float, clock: Clock) -> None:
+def _shutdown(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock) -> None:
     """Clean power-off (DRBD metadata and file systems consistent), wait for QEMU to end.
 
     Heartbeat stops first, standby before active: stopped together, the standby would

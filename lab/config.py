@@ -24,7 +24,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
-class Node:
+class LabNode:
     """One lab node: identity and wiring that never change between boots."""
 
     name: str
@@ -35,13 +35,13 @@ class Node:
     preferred_primary: bool
 
 
-NODES: tuple[Node, ...] = (
-    Node("node1", 1, "192.168.1.1", "52:54:00:00:01:01", "hatap1", True),
-    Node("node2", 2, "192.168.1.2", "52:54:00:00:01:02", "hatap2", False),
+NODES: tuple[LabNode, ...] = (
+    LabNode("node1", 1, "192.168.1.1", "52:54:00:00:01:01", "hatap1", True),
+    LabNode("node2", 2, "192.168.1.2", "52:54:00:00:01:02", "hatap2", False),
 )
 
 
-def node_by_name(name: str) -> Node:
+def node_by_name(name: str) -> LabNode:
     """Return the node called ``name`` or raise KeyError."""
     for node in NODES:
         if node.name == name:
@@ -49,7 +49,7 @@ def node_by_name(name: str) -> Node:
     raise KeyError(name)
 
 
-def peer_of(node: Node) -> Node:
+def peer_of(node: LabNode) -> LabNode:
     """Return the other node."""
     return next(n for n in NODES if n.name != node.name)
 
@@ -64,7 +64,7 @@ def state_root() -> Path:
     return Path(os.environ.get("HA_LAB_STATE", "/var/lib/ha-lab"))
 
 
-def node_state_dir(node: Node) -> Path:
+def node_state_dir(node: LabNode) -> Path:
     """Per-node state dir: overlay, data disk, console log, pid file, monitor socket."""
     return state_root() / node.name
 

@@ -9,11 +9,15 @@ from pathlib import Path
 
 import yaml
 
+from fixtures.inventory import FaultHooks
 from lab import config
-from lab.config import Node
+from lab.config import LabNode
 from lab.errors import LabError
 
 PROFILES = ("article", "hardened")
+
+
+FAULT_HOOKS = [name for name in FaultHooks.model_fields if name != "timeout"]
 
 
 def fault_command(python: str, repo: Path, *args: str) -> str:
@@ -42,7 +46,7 @@ def scan_host_key(address: str, namespace: str | None = config.NETNS, timeout: i
     raise LabError(f"{address}: ssh-keyscan found no ed25519 host key ({why})")
 
 
-def node_entry(node: Node, key: Path, python: str, repo: Path,
+def node_entry(node: LabNode, key: Path, python: str, repo: Path,
                host_key: str | None = None) -> dict[str, object]:
     """Inventory entry of one node; ``host_key`` pins its SSH host key."""
     ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key)}
@@ -56,12 +60,10 @@ def node_entry(node: Node, key: Path, python: str, repo: Path,
         "disk": "/dev/vdb",
         "serial": "/dev/ttyS1",
         "ssh": ssh,
-        "faults": {
-            "power_off": fault_command(python, repo, "power", node.name, "off"),
-            "power_on": fault_command(python, repo, "power", node.name, "on"),
-            "link_down": fault_command(python, repo, "link", node.name, "down"),
-            "link_up": fault_command(python, repo, "link", node.name, "up"),
-        },
+        # every hook of the inventory schema, `<verb>_<state>` -> `lab <verb> NODE <state>`
+        # (power_off -> `lab power node1 off`): a new fault needs its lab command only
+        "faults": {hook: fault_command(python, repo, hook.split("_", 1)[0], node.name,
+                                       hook.split("_", 1)[1]) for hook in FAULT_HOOKS},
     }
 
 

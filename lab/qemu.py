@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import cable, config, netns
-from lab.config import Node
+from lab.config import LabNode
 from lab.errors import LabError
 from lab.image import Image
 
@@ -52,7 +52,7 @@ class NodePaths:
         return self.directory / "accel"
 
 
-def paths(node: Node) -> NodePaths:
+def paths(node: LabNode) -> NodePaths:
     """Paths of ``node``."""
     return NodePaths(config.node_state_dir(node))
 
@@ -66,7 +66,7 @@ def accel_args(accel: str) -> list[str]:
     raise ValueError(f"unknown accelerator {accel!r}")
 
 
-def kernel_cmdline(node: Node) -> str:
+def kernel_cmdline(node: LabNode) -> str:
     """Kernel command line: root, serial console, eth0 naming and the node identity."""
     return " ".join([
         "root=/dev/vda", "rw", "console=ttyS0,115200", "net.ifnames=0", "biosdevname=0",
@@ -75,13 +75,13 @@ def kernel_cmdline(node: Node) -> str:
     ])
 
 
-def serial_cable_chardev(node: Node) -> str:
+def serial_cable_chardev(node: LabNode) -> str:
     """The node's end of the null-modem cable: a client of the cable relay
     (lab/cable.py), reconnecting by itself after a power cycle."""
     return f"socket,id=cable,path={cable.socket_path(node)},reconnect=1"
 
 
-def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths) -> list[str]:
+def command_line(node: LabNode, image: Image, accel: str, node_paths: NodePaths) -> list[str]:
     """Full QEMU command line for ``node`` (pure: builds, does not run)."""
     p = node_paths
     return [
@@ -112,7 +112,7 @@ def command_line(node: Node, image: Image, accel: str, node_paths: NodePaths) ->
     ]
 
 
-def ensure_disks(node: Node, image: Image) -> None:
+def ensure_disks(node: LabNode, image: Image) -> None:
     """Create the overlay on the base image and the blank 1 GiB data disk if missing."""
     p = paths(node)
     p.directory.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def _backing_file(overlay: Path) -> str | None:
     return json.loads(proc.stdout).get("backing-filename")
 
 
-def remove_disks(node: Node) -> None:
+def remove_disks(node: LabNode) -> None:
     """Delete overlay and data disk (blank node on next start)."""
     p = paths(node)
     for f in (p.overlay, p.data_disk):
@@ -153,13 +153,13 @@ def _cmdline(pid: int) -> list[str]:
     return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
 
 
-def is_our_qemu(pid: int, node: Node) -> bool:
+def is_our_qemu(pid: int, node: LabNode) -> bool:
     """True when ``pid`` is this node's QEMU (guards against recycled pids)."""
     args = _cmdline(pid)
     return bool(args) and Path(args[0]).name == QEMU and str(paths(node).pidfile) in args
 
 
-def find_pids(node: Node) -> list[int]:
+def find_pids(node: LabNode) -> list[int]:
     """Pids of this node's QEMU: from the pid file, else by scanning /proc."""
     pids: set[int] = set()
     try:
@@ -174,13 +174,13 @@ def find_pids(node: Node) -> list[int]:
     return sorted(pids)
 
 
-def running_pid(node: Node) -> int | None:
+def running_pid(node: LabNode) -> int | None:
     """The node's QEMU pid, or None when it is off."""
     pids = find_pids(node)
     return pids[0] if pids else None
 
 
-def start(node: Node, image: Image, accel: str) -> int:
+def start(node: LabNode, image: Image, accel: str) -> int:
     """Power the node on (QEMU daemonizes inside the namespace); return its pid."""
     existing = running_pid(node)
     if existing:
@@ -208,7 +208,7 @@ def start(node: Node, image: Image, accel: str) -> int:
     return pid
 
 
-def kill(node: Node, timeout: float = 10.0) -> bool:
+def kill(node: LabNode, timeout: float = 10.0) -> bool:
     """Pull the plug (SIGKILL) and wait until the process is gone; True if one ran."""
     pids = find_pids(node)
     for pid in pids:
@@ -224,7 +224,7 @@ def kill(node: Node, timeout: float = 10.0) -> bool:
     return bool(pids)
 
 
-def qmp(node: Node, command: str, arguments: dict[str, object] | None = None,
+def qmp(node: LabNode, command: str, arguments: dict[str, object] | None = None,
         timeout: float = 5.0) -> object:
     """Run one QMP command on the node's monitor and return its result."""
     sock_path = paths(node).qmp
@@ -256,7 +256,7 @@ def qmp(node: Node, command: str, arguments: dict[str, object] | None = None,
     return answer.get("return")
 
 
-def set_link(node: Node, up: bool) -> None:
+def set_link(node: LabNode, up: bool) -> None:
     """Plug or unplug the node's network cable (the guest sees carrier change)."""
     qmp(node, "set_link", {"name": NETDEV_ID, "up": up})
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from lab import config
-from lab.config import Node
+from lab.config import LabNode
 from lab.errors import LabError
 
 PROVISION_DIR = config.REPO_ROOT / "fixtures" / "provision"
@@ -159,7 +159,7 @@ def drop() -> list[str]:
     return keys
 
 
-def node_dirs(nodes: tuple[Node, ...]) -> dict[str, Path]:
+def node_dirs(nodes: tuple[LabNode, ...]) -> dict[str, Path]:
     return {n.name: config.node_state_dir(n) for n in nodes}
 
 

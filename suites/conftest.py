@@ -8,11 +8,11 @@ import shlex
 
 import pytest
 
-from fixtures import baseline
+from fixtures import evidence
 from fixtures.cluster import Cluster
+from fixtures.errors import CLUSTER_ERRORS
 from fixtures.evidence import RUN_KEY, RunInfo
 from fixtures.hypervisor import Hypervisor
-from fixtures.node import NodeError
 from fixtures.provision import ProvisionRefused, beyond_article, provision
 from fixtures.scenarios import Run
 
@@ -106,7 +106,7 @@ def gather_configs(cluster: Cluster) -> dict[str, dict[str, dict]]:
 
 @pytest.fixture(scope="session", autouse=True)
 def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: Hypervisor,
-                  scenarios: Run):
+                  scenario_run: Run):
     """Provision when asked, record the environment, gather artefacts at the end."""
     config = request.config
     inv = cluster.inventory
@@ -116,15 +116,17 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
         "no_provision")
     if wanted:
         try:
-            result = provision(cluster, log=scenarios.log)
+            # its own step in the report's time breakdown; no control's duration holds it
+            with evidence.phase(info, "provisioning", "provisioning"):
+                result = provision(cluster, log=scenario_run.log)
         except ProvisionRefused as exc:
             pytest.exit(f"ha-acceptance: {exc}", returncode=4)
-        except (NodeError, baseline.BaselineError, TimeoutError) as exc:
+        except CLUSTER_ERRORS as exc:
             pytest.exit(f"ha-acceptance: provisioning failed: {exc}", returncode=3)
         info.figures["provisioning (s)"] = round(result.seconds, 1)
         info.figures["provisioning changes"] = len(result.changes)
         info.figures.update(result.figures)
-        scenarios.log(result.summary())
+        scenario_run.log(result.summary())
     for node in cluster:
         info.environment[node.name] = {
             name: (node.run(cmd, timeout=15).stdout.strip() or "unknown")
@@ -133,10 +135,12 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
         info.environment[node.name]["hypervisor"] = hypervisor.version(node)
     info.configs = gather_configs(cluster)
     yield cluster
+    gathered: dict[str, dict[str, str]] = {}
     for node in cluster:
         if not node.reachable(5):
-            info.artefacts[node.name] = {"unreachable.txt": f"{node.name} did not answer"}
+            gathered[node.name] = {"unreachable.txt": f"{node.name} did not answer"}
             continue
-        info.artefacts[node.name] = {
+        gathered[node.name] = {
             name: node.run(cmd, timeout=20, record=False).stdout for name, cmd in ARTEFACTS.items()
         }
+    info.artefacts.update(gathered)

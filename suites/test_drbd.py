@@ -8,7 +8,8 @@ import shlex
 import pytest
 
 from fixtures import evidence
-from fixtures.drbd import parse_proc_drbd, proc_drbd_version
+from fixtures.drbd import Role, parse_proc_drbd, proc_drbd_version
+from fixtures.scenarios import RoleFlip
 
 
 def _without_comments(text: str) -> str:
@@ -59,18 +60,17 @@ def test_drbd_is_connected_uptodate_with_exactly_one_primary(cluster):
         assert state is not None, f"{node.name}: /dev/drbd0 is not configured"
         states[node.name] = state
         assert state.healthy, f"{node.name}: {state} (want cs:Connected ds:UpToDate/UpToDate)"
-    primaries = [name for name, s in states.items() if s.role == "Primary"]
+    primaries = [name for name, s in states.items() if s.role == Role.PRIMARY]
     assert len(primaries) == 1, f"Primary on {primaries or 'no node'}, exactly one expected"
 
 
 @pytest.mark.control("DRBD-04")
 @pytest.mark.disruptive
-@pytest.mark.timeout(900)
-def test_manual_role_flip_carries_test_files_both_ways(scenarios, node1, node2):
-    sc = scenarios.role_flip().require()
-    for node, what, seconds in sc.facts.get("steps", []):
-        evidence.current().measure(f"{what} on {node}", seconds)
-    assert sc.facts["test1 on node2"] == sc.facts["test1 written"], (
-        f"test1.txt written on {node1.name} reads {sc.facts['test1 on node2']!r} on {node2.name}")
-    assert sc.facts["test2 on node1"] == sc.facts["test2 written"], (
-        f"test2.txt written on {node2.name} reads {sc.facts['test2 on node1']!r} on {node1.name}")
+def test_manual_role_flip_carries_test_files_both_ways(role_flip: RoleFlip, node1, node2):
+    sc = role_flip.require()
+    for step in sc.steps:
+        evidence.current().measure(f"{step.what} on {step.node}", step.seconds)
+    assert sc.test1.intact, (
+        f"test1.txt written on {node1.name} reads {sc.test1.read_back!r} on {node2.name}")
+    assert sc.test2.intact, (
+        f"test2.txt written on {node2.name} reads {sc.test2.read_back!r} on {node1.name}")

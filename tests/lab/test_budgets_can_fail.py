@@ -27,7 +27,7 @@ HB03 = "test_node2_takes_over_when_heartbeat_stops_on_node1"
 
 @pytest.mark.timeout(1800)
 def test_hb03_fails_when_a_resource_on_node2_starts_late(cluster, tmp_path):  # noqa: F811
-    budget = cluster.inventory.budgets.limit("takeover_after_stop")
+    budget = cluster.inventory.budgets.scaled.takeover_after_stop
     delay = round(max(5.0, budget - MARGIN_S))
     node2 = cluster.node2
     line = f'case " $* " in *" start "*) sleep {delay};; esac  # budget test'

@@ -63,13 +63,13 @@ def test_a_node_powered_off_mid_command_fails_it_within_its_limit(cluster):
     worker = threading.Thread(target=long_command)
     worker.start()
     time.sleep(2)
-    faults.inject(node, "power_off")
+    faults.run_hook(node, "power_off")
     worker.join(timeout=30)
     assert not worker.is_alive(), "the command hung past its limit"
     assert outcome["result"].exit_status is None
     assert outcome["took"] < 12 + 5, f"took {outcome['took']:.1f}s with a 12 s limit"
-    faults.inject(node, "power_on")
-    deadline = time.monotonic() + cluster.inventory.budgets.limit("node_boot")
+    faults.run_hook(node, "power_on")
+    deadline = time.monotonic() + cluster.inventory.budgets.scaled.node_boot
     while time.monotonic() < deadline and not node.reachable(5):
         time.sleep(2)
     assert node.run("uname -n", timeout=10).stdout.strip() == node.name, (

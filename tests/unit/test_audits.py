@@ -10,7 +10,7 @@ from fixtures.evidence import Evidence, Timeline, activate, deactivate
 from fixtures.hypervisor import ConsoleReading
 from fixtures.inventory import Inventory
 from fixtures.samba import WriterReport
-from fixtures.scenarios import Scenario
+from fixtures.scenarios import SCENARIOS, FileCopy, HeartbeatStop, LinkCut, SmbRoundTrip
 from fixtures.timing import wait_for
 from fixtures.watch import ClusterWatcher, Sample, _Feed
 
@@ -84,18 +84,43 @@ def test_writer_longest_outage():
 
 
 def test_scenario_figures_are_recorded_even_when_unobserved():
-    sc = Scenario("s", Timeline("s", 100.0), t0=100.0)
-    sc.mark("node2 serves", 124.0)
-    sc.mark("never", None)
+    sc = HeartbeatStop(Timeline("s", 100.0), t0=100.0)
+    sc.node2_serves = sc.event(124.0, "node2 serves")
     ev = Evidence()
     token = activate(ev)
     try:
-        assert sc.figure("takeover", "node2 serves", budget=30) == 24.0
-        assert sc.figure("missing", "never", budget=30) is None
+        assert sc.figure("takeover", sc.node2_serves, budget=30) == 24.0
+        assert sc.figure("missing", sc.node1_serves_again, budget=30) is None
     finally:
         deactivate(token)
     assert [(m.name, m.value, m.passed) for m in ev.measurements] == [
         ("takeover", 24.0, True), ("missing", None, False)]
+    assert [e.what for e in sc.timeline.events] == ["node2 serves"]
+
+
+def test_an_smb_round_trip_is_intact_only_when_the_bytes_read_are_the_bytes_written():
+    trip = SmbRoundTrip("f.txt", written=b"node2 tenure\n", read_back=b"node2 tenure\n")
+    assert trip.intact and trip.why() == ""
+    assert not SmbRoundTrip("f.txt", written=b"x\n", read_back=b"").intact  # empty read
+    altered = SmbRoundTrip("f.txt", written=b"node2 tenure\n", read_back=b"node2 tenurX\n")
+    assert not altered.intact and "reads b'node2 tenurX" in altered.why()
+    assert not SmbRoundTrip("f.txt", read_back=b"x").intact  # never written
+    assert not SmbRoundTrip("f.txt", written=b"x").intact  # never read
+    failed = SmbRoundTrip("f.txt", written=b"x", read_back=b"x", error="read failed: gone")
+    assert not failed.intact and failed.why() == "f.txt: read failed: gone"
+    assert FileCopy("a", "a").intact and not FileCopy("a", None).intact
+    assert not FileCopy("", "").intact
+
+
+def test_a_typo_in_an_observation_is_an_error_not_none():
+    sc = LinkCut(Timeline("s", 0.0))
+    try:
+        sc.drbd_heal_again  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a misspelt observation read as a value")
+    assert sc.summary().startswith("scenario link-cut: node2_declares_dead: None")
 
 
 def test_timeline_rebase_moves_the_origin_to_the_fault():
@@ -118,9 +143,9 @@ def test_a_lost_baseline_still_judges_recorded_scenarios_but_runs_no_new_fault()
     from fixtures.scenarios import Run
 
     run = Run(_watcher().cluster, log=lambda _msg: None)
-    recorded = Scenario("link-cut", Timeline("link-cut", 0.0), restore_error="heartbeat hung")
+    recorded = LinkCut(Timeline("link-cut", 0.0), restore_error="heartbeat hung")
     run.records["link-cut"] = recorded
     run.broken = "baseline could not be restored after scenario link-cut: heartbeat hung"
-    assert run._run("link-cut", lambda sc: None) is recorded
+    assert run.record(SCENARIOS["link_cut"]) is recorded
     with pytest.raises(pytest.skip.Exception, match="not run: baseline could not be restored"):
-        run._run("power-failure", lambda sc: None)
+        run.record(SCENARIOS["power_off"])

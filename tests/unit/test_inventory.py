@@ -45,7 +45,7 @@ def test_preferred_primary_and_budget_scale(tmp_path):
     data["budgets"] = {"scale": 2.0, "takeover_after_stop": 20}
     inv = load(_write(tmp_path, data))
     assert inv.primary.name == "node2"
-    assert inv.budgets.limit("takeover_after_stop") == 40.0
+    assert inv.budgets.scaled.takeover_after_stop == 40.0
 
 
 @pytest.mark.parametrize("mutate, expected", [

@@ -20,8 +20,8 @@ from fixtures.cluster import Cluster
 from fixtures.evidence import RunInfo
 from fixtures.inventory import Inventory
 from fixtures.lock import ClusterLock, Holder, LockHeld, parse, stale_reason
-from fixtures.node import Result
-from fixtures.scenarios import Run
+from fixtures.node import Result, quoted
+from fixtures.scenarios import SCENARIOS, Run, ScenarioSpec
 
 
 class LocalNode:
@@ -31,8 +31,9 @@ class LocalNode:
         self.spec, self.name = spec, (spec.name if spec else name)
         self.commands: list[str] = []
 
-    def run(self, command: str, timeout: float | None = None, *, check: bool = False,
-            stdin=None, record: bool = True) -> Result:
+    def run(self, command: str, *args: object, timeout: float | None = None,
+            check: bool = False, stdin=None, record: bool = True) -> Result:
+        command = quoted(command, *args)  # the real node's quoting of its arguments
         self.commands.append(command)
         p = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
                            timeout=timeout or 10)
@@ -167,31 +168,39 @@ def _run(tmp_path, hooks: bool = True) -> Run:
 @pytest.fixture
 def restores(monkeypatch) -> list[str]:
     done: list[str] = []
-    monkeypatch.setattr(baseline, "restore", lambda cluster, log: done.append("restore"))
+    monkeypatch.setattr(baseline, "restore",
+                        lambda cluster, log, injected: done.append("restore"))
     return done
+
+
+def _with_body(name: str, body) -> ScenarioSpec:
+    """The registry's scenario ``name`` with its body replaced."""
+    spec = SCENARIOS[name]
+    return ScenarioSpec(spec.fixture, spec.record, spec.faults, body, spec.deadline)
 
 
 def test_a_missing_hook_is_not_run_before_anything_starts(tmp_path, monkeypatch, restores):
     run = _run(tmp_path, hooks=False)
     monkeypatch.setattr(baseline, "problems", lambda c: pytest.fail("baseline checked"))
     with pytest.raises(Skipped) as skipped:
-        run.power_failure()
+        run.record(SCENARIOS["power_off"])
     assert str(skipped.value) == (
         "not run: the inventory has no `power_off` or `power_on` hook for node1")
     with pytest.raises(Skipped, match="no `link_down` or `link_up` hook for node1"):
-        run.link_cut()
+        run.record(SCENARIOS["link_cut"])
     assert run.cluster.node1.commands == [] and not restores and not run.records
-    assert faults.applicable(run.cluster.node1, ()) == ""
+    assert faults.ManagerStop.applicable(run.inv) == ""
+    assert faults.PowerOff.applicable(_run(tmp_path).inv) == ""
 
 
 def test_off_baseline_before_the_first_fault_no_scenario_starts(tmp_path, monkeypatch,
                                                                   restores):
     run = _run(tmp_path)
     monkeypatch.setattr(baseline, "problems", lambda c: ["node2 holds 192.168.1.3"])
-    monkeypatch.setattr(Run, "_graceful", lambda self, sc: pytest.fail("fault injected"))
-    for scenario in (run.graceful, run.role_flip, run.graceful):
+    injecting = _with_body("heartbeat_stop", lambda run, sc: pytest.fail("fault injected"))
+    for spec in (injecting, SCENARIOS["role_flip"], injecting):
         with pytest.raises(Skipped) as skipped:
-            scenario()
+            run.record(spec)
         assert str(skipped.value) == ("not run: the cluster is not at its baseline before the "
                                       "first fault: node2 holds 192.168.1.3")
     assert not restores and not run.records  # no restore path (--discard-my-data) either
@@ -205,7 +214,7 @@ def test_a_cluster_locked_by_another_run_gets_no_fault(tmp_path, monkeypatch, re
     run = _run(tmp_path)
     monkeypatch.setattr(baseline, "problems", lambda c: pytest.fail("baseline checked"))
     with pytest.raises(Skipped, match=f"not run: cluster locked by {other.me.owner} pid "):
-        run.graceful()
+        run.record(SCENARIOS["heartbeat_stop"])
     run.close()
     assert (tmp_path / "lock").exists() and not restores
 
@@ -214,12 +223,15 @@ def test_each_scenario_records_its_body_and_its_restore_as_phases(tmp_path, monk
                                                                    restores):
     run = _run(tmp_path)
     monkeypatch.setattr(baseline, "problems", lambda c: [])
-    monkeypatch.setattr(Run, "_graceful", lambda self, sc: time.sleep(0.01))
-    assert run.graceful().error == ""
+    sc = run.record(_with_body("heartbeat_stop", lambda run, sc: time.sleep(0.01)))
+    assert sc.error == "" and sc.seconds is not None and sc.restore_seconds is not None
     assert (tmp_path / "lock").exists()
     phases = [(p.name, p.kind, p.parent) for p in run.info.phases]
     assert phases == [("heartbeat-stop", "scenario", "heartbeat-stop"),
                       ("heartbeat-stop: restore", "restore", "heartbeat-stop")]
     assert all(p.seconds is not None for p in run.info.phases) and restores == ["restore"]
+    shown = run.info.scenarios
+    assert [(s.name, s.fixture, s.seconds) for s in shown] == [
+        ("heartbeat-stop", "heartbeat_stop", sc.seconds)]
     run.close()
     assert not (tmp_path / "lock").exists()

@@ -17,14 +17,14 @@ from fixtures.evidence import Timeline
 from fixtures.hypervisor import driver_for
 from fixtures.inventory import Inventory
 from fixtures.lock import ClusterLock
-from fixtures.node import Result
+from fixtures.node import Result, quoted
 from fixtures.provision import drbd as prov_drbd
 from fixtures.provision import hypervisor as prov_hypervisor
 from fixtures.provision import samba as prov_samba
 from fixtures.provision import system as prov_system
 from fixtures.provision.context import Context
 from fixtures.provision.templates import render
-from fixtures.scenarios import Run, Scenario
+from fixtures.scenarios import SCENARIOS, RoleFlip, Run
 from fixtures.watch import ClusterWatcher
 
 MARK = "PWNED"
@@ -85,8 +85,9 @@ class FakeNode:
         self.heartbeat = True
         self.mounted = True
 
-    def run(self, command: str, timeout: float | None = None, *, check: bool = False,
-            stdin=None, record: bool = True) -> Result:
+    def run(self, command: str, *args: object, timeout: float | None = None,
+            check: bool = False, stdin=None, record: bool = True) -> Result:
+        command = quoted(command, *args)  # the real node's quoting of its arguments
         self.commands.append(command)
         out, status = "", 0
         if command == "cat /proc/drbd":
@@ -160,9 +161,9 @@ def test_no_command_carries_an_inventory_value_unquoted(value, monkeypatch):
     hv.state(n1)
     hv.running_on(n1)
     run = Run(cluster, log=lambda m: None)
-    run._write_node_file(n1, "test1.txt")
-    run._node_file(n2, "test1.txt")
-    run._role_flip(Scenario("flip", Timeline("flip", 0.0)))
+    run.write_node_file(n1, "test1.txt")
+    run.read_node_file(n2, "test1.txt")
+    SCENARIOS["role_flip"].body(run, RoleFlip(Timeline("flip", 0.0)))
     ClusterLock(n1, inv.cluster).acquire()
     ctx = Context(cluster)
     ctx.secret("drbd", f"/etc/drbd.d/{inv.drbd.resource}.res", r"x(y)")

@@ -316,3 +316,54 @@ def test_setup_phases_from_the_environment(pytester: pytest.Pytester, monkeypatc
     phases.write_text("not json")
     result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
     result.stdout.fnmatch_lines([f"HA_SETUP_PHASES={phases}: unreadable*"])
+
+
+SCENARIO_SUITE = """
+import time
+
+import pytest
+
+from fixtures.evidence import RUN_KEY, ScenarioRun, current
+
+
+@pytest.fixture(scope="session")
+def power_off(pytestconfig):
+    info = pytestconfig.stash[RUN_KEY]
+    info.reached = True
+    started = time.time()
+    time.sleep(0.6)  # the fault, the probes, the restore
+    current().notes.append("scenario power-off: node2_serves: t0+41.00s")
+    info.scenarios.append(ScenarioRun("power-off", "power_off", started, 0.4, 0.2))
+    yield "record"
+    time.sleep(0.3)  # a session fixture torn down after the last test
+
+
+@pytest.mark.control("HB-05")
+def test_takeover(power_off):
+    current().measure("takeover after power off", 41.0, budget=60.0)
+
+
+@pytest.mark.control("VIRT-02")
+def test_console(power_off):
+    pass
+"""
+
+
+def test_a_scenario_is_reported_once_and_the_controls_only_their_own_time(
+        pytester: pytest.Pytester):
+    pytester.makepyfile(test_scenario=SCENARIO_SUITE)
+    result = pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    result.assert_outcomes(passed=2)
+    run_dir = (pytester.path / "out" / "latest").resolve()
+    doc = json.loads((run_dir / "compliance.json").read_text())
+    controls = {c["id"]: c for c in doc["controls"]}
+    for cid in ("HB-05", "VIRT-02"):  # the scenario ran in HB-05's setup, torn down in VIRT-02's
+        assert 0 < controls[cid]["duration"] < 0.2, (cid, controls[cid]["tests"][0])
+        assert controls[cid]["tests"][0]["shared_fixtures"] == ["power_off"]
+    [scenario] = doc["scenarios"]
+    assert (scenario["name"], scenario["seconds"], scenario["restore_seconds"]) == (
+        "power-off", 0.4, 0.2)
+    assert scenario["controls"] == ["HB-05", "VIRT-02"]
+    html = (run_dir / "compliance.html").read_text()
+    assert html.count('id="sc-power_off"') == 1 and 'href="#sc-power_off"' in html
+    assert " ms</td>" in html  # an assertion-only control's duration is not "0.0 s"

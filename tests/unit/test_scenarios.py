@@ -1,0 +1,150 @@
+"""The scenario layer without a cluster: the registry and its deadlines, faults paired
+with their undo, the restore undoing what was injected, the probes' context manager,
+and the cluster-manager seam."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from fixtures import baseline, faults
+from fixtures.evidence import Timeline
+from fixtures.inventory import Inventory
+from fixtures.manager import manager_for
+from fixtures.manager.heartbeat import Heartbeat
+from fixtures.node import NodeError
+from fixtures.plugin import _scenario_deadlines
+from fixtures.probes import Probe, Probes
+from fixtures.scenarios import SCENARIOS, HeartbeatStop, Record, deadline
+
+
+def _inventory(scale: float = 1.0, hooks: bool = True) -> Inventory:
+    hook = {"power_off": "true", "power_on": "true", "link_down": "true", "link_up": "true"}
+    return Inventory.model_validate({
+        "cluster": "lab", "disposable": True, "budgets": {"scale": scale},
+        "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},
+                   "faults": hook if hooks else {}},
+                  {"name": "node2", "address": "192.168.1.2", "ssh": {"key": "/k"}}]})
+
+
+def test_the_registry_names_the_four_scenario_fixtures_with_typed_records():
+    assert list(SCENARIOS) == ["role_flip", "heartbeat_stop", "power_off", "link_cut"]
+    for spec in SCENARIOS.values():
+        assert issubclass(spec.record, Record) and spec.record.name
+        assert spec.record.__doc__  # the fixture's documentation
+
+
+def test_deadlines_come_from_the_budgets():
+    slow, fast = _inventory(scale=5.0), _inventory()
+    for name, spec in SCENARIOS.items():
+        assert spec.deadline(slow) > spec.deadline(fast) > 0, name
+    # on a lab five times slower the pulled plug may take longer than the old hand-set 1500 s
+    assert SCENARIOS["power_off"].deadline(slow) > 1500
+    both = deadline(["inventory", "power_off", "link_cut"], fast)
+    assert both == SCENARIOS["power_off"].deadline(fast) + SCENARIOS["link_cut"].deadline(fast)
+    assert deadline(["cluster", "inventory"], fast) == 0
+
+
+def test_a_test_using_a_scenario_gets_the_default_limit_plus_its_deadline():
+    inv = _inventory()
+
+    class Item(SimpleNamespace):
+        def add_marker(self, mark) -> None:
+            self.marks.append(mark)
+
+    uses, reads = Item(fixturenames=["power_off"], marks=[]), Item(fixturenames=["cluster"],
+                                                                  marks=[])
+    config = SimpleNamespace(getoption=lambda name, default=None: None,
+                             getini=lambda name: "600")
+    _scenario_deadlines(config, [uses, reads], inv)
+    [mark] = uses.marks
+    assert mark.name == "timeout"
+    assert mark.args == (round(600 + SCENARIOS["power_off"].deadline(inv)),)
+    assert reads.marks == []
+
+
+def test_applicable_is_decided_from_the_inventory_hooks():
+    assert SCENARIOS["power_off"].applicable(_inventory()) == ""
+    assert SCENARIOS["power_off"].applicable(_inventory(hooks=False)) == (
+        "the inventory has no `power_off` or `power_on` hook for node1")
+    assert SCENARIOS["heartbeat_stop"].applicable(_inventory(hooks=False)) == ""
+
+
+class Recorded(faults.Fault):
+    name = "recorded"
+
+    def __init__(self, node, log: list[str], fail_undo: bool = False):
+        super().__init__(node)
+        self.log, self.fail_undo = log, fail_undo
+
+    def _inject(self) -> float:
+        self.log.append(f"inject {self.node.name}")
+        return 1.0
+
+    def _undo(self) -> float:
+        self.log.append(f"undo {self.node.name}")
+        if self.fail_undo:
+            raise NodeError(f"{self.node.name}: hook failed")
+        return 2.0
+
+
+def test_a_fault_pairs_inject_and_undo_and_the_restore_undoes_what_is_still_injected():
+    log: list[str] = []
+    n1, n2, n3 = (SimpleNamespace(name=f"node{i}") for i in (1, 2, 3))
+    a, b, c = Recorded(n1, log), Recorded(n2, log, fail_undo=True), Recorded(n3, log)
+    for fault in (a, b, c):
+        assert fault.inject() == 1.0 and fault.active
+    assert c.undo() == 2.0 and not c.active  # the scenario undid it itself
+    messages: list[str] = []
+    undone = baseline._undo([a, b, c], messages.append)
+    assert log == ["inject node1", "inject node2", "inject node3", "undo node3",
+                   "undo node2", "undo node1"]  # last injected first, each once
+    assert undone == {"node1"} and b.active  # a failed undo is left to the fallbacks
+    assert "restore: node2: hook failed" in messages
+
+
+class Tracer(Probe):
+    key = "tracer"
+    fail = False
+
+    def start(self) -> None:
+        self.record.notes.append(f"start {type(self).__name__}")
+        if self.fail:
+            raise RuntimeError("probe broke")
+
+    def stop(self) -> None:
+        self.record.notes.append(f"stop {type(self).__name__}")
+
+
+class First(Tracer):
+    pass
+
+
+class Second(Tracer):
+    fail = True
+
+
+def test_probes_start_in_order_stop_last_first_and_a_failed_start_stops_the_others():
+    sc = HeartbeatStop(Timeline("t", 0.0))
+    with Probes(None, sc, kinds=(First, First)):
+        sc.notes.append("fault")
+    assert sc.notes == ["start First", "start First", "fault", "stop First", "stop First"]
+    sc.notes.clear()
+    with pytest.raises(RuntimeError), Probes(None, sc, kinds=(First, Second)):
+        pass
+    assert sc.notes == ["start First", "start Second", "stop First"]
+
+
+def test_the_heartbeat_driver_knows_its_log_lines():
+    manager = manager_for(_inventory())
+    assert isinstance(manager, Heartbeat) and manager.log_path == "/var/log/ha-log"
+    dead = re.compile(manager.dead_pattern("node1"))
+    assert dead.search("heartbeat[812]: WARN: node node1: is dead")
+    assert dead.search("heartbeat[812]: info: Link node1:eth0 dead.")
+    assert not dead.search("heartbeat[812]: WARN: node node2: is dead")
+    assert re.search(manager.late_pattern("node1"), "WARN: Late heartbeat: Node node1: "
+                                                    "interval 7010 ms")
+    assert re.search(manager.takeover_pattern(), "info: mach_down takeover complete.")
+    assert re.search(manager.split_brain_pattern(), "ERROR: Both machines own our resources!")
