@@ -1,7 +1,7 @@
 """Write the suite's inventory for the Vagrant nodes from ``vagrant ssh-config``.
 
     python -m vagrant.inventory --out vagrant/inventory.yaml [--provider libvirt|virtualbox]
-        [--ssh-config FILE] [--netns NAME] [--budget-scale X]
+        [--ssh-config FILE] [--netns NAME] [--budget-scale X | --no-calibration]
         [--host-key NODE='ssh-ed25519 AAAA...' ...] [--no-host-keys]
 
 The suite connects to each node's private-network ``address`` on port 22 as root, with the
@@ -24,10 +24,12 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
+from lab import calibrate
 from lab import inventory as lab_inventory
 from lab.errors import LabError
 
@@ -146,9 +148,11 @@ def build_inventory(
     netns: str | None = None,
     budget_scale: float = 1.0,
     host_keys: dict[str, str] | None = None,
+    budgets: dict | None = None,
 ) -> dict:
     """The inventory dict (fixtures/inventory.py schema) for the two Vagrant nodes;
-    ``host_keys`` (node -> public key line) are pinned as each node's ssh.host_key."""
+    ``host_keys`` (node -> public key line) are pinned as each node's ssh.host_key;
+    ``budgets`` (scale and calibration, lab/calibrate.py) replaces ``budget_scale``."""
     spec = spec or load_nodes()
     if provider not in PROVIDERS:
         raise VagrantInventoryError(
@@ -199,9 +203,42 @@ def build_inventory(
     }
     if netns:  # vagrant.libvirt_netns serves the host's clock there (lab/timeserver.py)
         inv["network"]["time_server"] = net["host_ip"]
-    if budget_scale != 1.0:
+    if budgets is not None:
+        inv["budgets"] = budgets
+    elif budget_scale != 1.0:
         inv["budgets"] = {"scale": budget_scale}
     return inv
+
+
+def ssh_runner(node: dict, netns: str | None) -> calibrate.Runner:
+    """Runs a command on a written node over OpenSSH, checking the pinned host key."""
+    def run(command: str, timeout: float) -> str:
+        with tempfile.NamedTemporaryFile("w", suffix=".known_hosts") as known:
+            pin = node["ssh"].get("host_key")
+            if pin:
+                known.write(f"{node['address']} {pin}\n")
+                known.flush()
+            prefix = ["ip", "netns", "exec", netns] if netns else []
+            proc = subprocess.run(
+                [*prefix, "ssh", "-i", node["ssh"]["key"], "-o", "BatchMode=yes",
+                 "-o", f"UserKnownHostsFile={known.name}",
+                 "-o", f"StrictHostKeyChecking={'yes' if pin else 'accept-new'}",
+                 "-o", "ConnectTimeout=10", f"root@{node['address']}", command],
+                capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise VagrantInventoryError(
+                f"{node['name']}: ssh exited {proc.returncode}: {proc.stderr.strip()[-200:]}")
+        return proc.stdout
+    return run
+
+
+def measured_budgets(inv: dict, tcg: bool, netns: str | None) -> dict:
+    """budgets.scale from the nodes' measured speed (lab/calibrate.py), like the lab's."""
+    runners = {n["name"]: ssh_runner(n, netns) for n in inv["nodes"]}
+    try:
+        return calibrate.calibrate(runners, "tcg" if tcg else "kvm")
+    except calibrate.CalibrationError as exc:
+        raise VagrantInventoryError(f"calibration: {exc}") from None
 
 
 def read_ssh_config(vagrant_dir: Path) -> str:
@@ -235,9 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ssh-config", type=Path, help="recorded `vagrant ssh-config` output")
     ap.add_argument("--netns", help="network namespace holding the private network")
     ap.add_argument("--budget-scale", type=float,
-                    help="widen the time budgets (default 2.0 under TCG, else 1.0)")
+                    help="widen the time budgets by hand (default: measured on the nodes, "
+                         "lab/calibrate.py; 1 under KVM)")
     ap.add_argument("--host-key", action="append", default=[], metavar="NODE=KEY",
                     help="pin NODE's SSH host key ('ssh-ed25519 AAAA...'); default: ssh-keyscan")
+    ap.add_argument("--no-calibration", action="store_true",
+                    help="write the inventory's budgets unscaled, without measuring the nodes")
     ap.add_argument("--no-host-keys", action="store_true",
                     help="pin no host key (the suite checks the user's known_hosts)")
     args = ap.parse_args(argv)
@@ -256,11 +296,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             text = read_ssh_config(HERE)
         scale = args.budget_scale
-        if scale is None:
-            tcg = provider == "libvirt" and os.environ.get("HA_VAGRANT_DRIVER") == "qemu"
-            tcg = tcg or (provider == "libvirt" and not os.access("/dev/kvm", os.R_OK | os.W_OK))
-            scale = 2.0 if tcg else 1.0
+        budgets = None
+        if scale is not None:  # the user's own factor, said so in the report
+            budgets = {"scale": scale, "calibration": {
+                "method": f"--budget-scale {scale:g} given by hand"}}
+        else:
+            scale = 1.0
+        tcg = provider == "libvirt" and os.environ.get("HA_VAGRANT_DRIVER") == "qemu"
+        tcg = tcg or (provider == "libvirt" and not os.access("/dev/kvm", os.R_OK | os.W_OK))
         inv = build_inventory(text, provider, spec=spec, netns=args.netns, budget_scale=scale)
+        out = args.out.expanduser()
+        try:  # a bad --out is said before any node is scanned or measured
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VagrantInventoryError(
+                f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
         if not args.no_host_keys:
             # scanned only here (never in build_inventory), from the nodes written for
             for node in inv["nodes"]:
@@ -268,9 +318,11 @@ def main(argv: list[str] | None = None) -> int:
                     host_keys[node["name"]] = scan_host_key(node["address"], args.netns)
             inv = build_inventory(text, provider, spec=spec, netns=args.netns,
                                   budget_scale=scale, host_keys=host_keys)
-        out = args.out.expanduser()
+        if budgets is None and not args.no_calibration:
+            budgets = measured_budgets(inv, tcg, args.netns)
+        if budgets is not None:
+            inv["budgets"] = budgets
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(
                 "# Written by `python -m vagrant.inventory` from `vagrant ssh-config`.\n"
                 + yaml.safe_dump(inv, sort_keys=False)

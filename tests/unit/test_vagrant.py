@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from fixtures.inventory import load
+from lab import calibrate
 from vagrant import box
 from vagrant import inventory as vinv
 
@@ -175,7 +176,7 @@ def test_no_host_keys_writes_no_pin(tmp_path, key, capsys):
     cfg.write_text(SSH_CONFIG_LIBVIRT.format(key=key))
     out = tmp_path / "inv.yaml"
     assert vinv.main(["--out", str(out), "--provider", "libvirt", "--ssh-config", str(cfg),
-                      "--no-host-keys"]) == 0
+                      "--no-host-keys", "--no-calibration"]) == 0
     assert all(n.ssh.host_key is None for n in load(out).nodes)
 
 
@@ -277,3 +278,23 @@ def test_cable_sockets_are_the_ones_the_vagrantfile_names():
     assert ends == (Path("/run/x/ha-cable-node1.sock"), Path("/run/x/ha-cable-node2.sock"))
     vagrantfile = (ROOT / "vagrant" / "Vagrantfile").read_text()
     assert "ha-cable-#{name}.sock,reconnect=1" in vagrantfile
+
+
+def test_a_scale_given_by_hand_is_recorded_as_such(tmp_path, key):
+    cfg = tmp_path / "ssh-config"
+    cfg.write_text(SSH_CONFIG_LIBVIRT.format(key=key))
+    out = tmp_path / "inv.yaml"
+    assert vinv.main(["--out", str(out), "--provider", "libvirt", "--ssh-config", str(cfg),
+                      "--no-host-keys", "--budget-scale", "3"]) == 0
+    budgets = load(out).budgets
+    assert budgets.scale == 3.0 and budgets.calibration.method == "--budget-scale 3 given by hand"
+
+
+def test_measured_budgets_come_from_the_nodes_workload(key, monkeypatch):
+    """The calibration's runners are the nodes' SSH; here they answer like a slow TCG node."""
+    inv = vinv.build_inventory(SSH_CONFIG_LIBVIRT.format(key=key), "libvirt")
+    stamps = "100.0 100.5 102.1\n200.0 200.5 202.2\n300.0 300.4 302.0\n"
+    monkeypatch.setattr(vinv, "ssh_runner", lambda node, netns: lambda command, timeout: stamps)
+    budgets = vinv.measured_budgets(inv, tcg=True, netns=None)
+    assert budgets["calibration"]["measured"] == 2.0
+    assert budgets["scale"] == calibrate.scale_for(2.0)
