@@ -15,7 +15,7 @@ PIP_STAMP := $(VENV)/.pip-installed
 INVENTORY ?= /var/lib/ha-lab/inventory.yaml
 REPEAT ?= 1
 
-.PHONY: acceptance test test-fast test-lab venv deps lab-up lab-down lint trend bench clean \
+.PHONY: acceptance soak test test-fast test-lab venv deps lab-up lab-down lint trend bench clean \
         vagrant-box vagrant-up vagrant-acceptance vagrant-down
 
 venv: $(PIP_STAMP)
@@ -45,13 +45,39 @@ lab-up: deps venv
 lab-down: venv
 	$(PY) -m lab down
 
-# The acceptance suite on the embedded lab: up, provision (the lab's inventory asks
-# for it), every control, then the report under reports/ (reports/latest).
+# The acceptance suite on the embedded lab: up (from the provisioned-baseline snapshot
+# when its key matches, lab/README.md), else provision and save the snapshot; then every
+# control and the report under reports/ (reports/latest). The setup's phases (lab up,
+# snapshot, calibration, provisioning) go to the report through HA_SETUP_PHASES.
+SETUP_PHASES ?= /var/lib/ha-lab/setup-phases.json
 acceptance: lab-up
+	$(PY) -m lab snapshot save --if-provisioning
 	@for i in $$(seq $(REPEAT)); do \
-	  $(PYTEST) suites/ --inventory $(INVENTORY) -p no:cacheprovider || status=$$?; \
+	  HA_SETUP_PHASES=$(SETUP_PHASES) $(PYTEST) suites/ --inventory $(INVENTORY) \
+	    -p no:cacheprovider || status=$$?; \
 	done; \
 	if [ $(REPEAT) -gt 1 ]; then $(PY) -m fixtures.report trend reports/; fi; \
+	exit $${status:-0}
+
+# N whole runs back to back (lab up, snapshot, suite), every report kept under
+# reports/soak-<stamp>/, then the trend. HOG=k: a CPU hog pinned to core 1 (the noisy CI
+# neighbour) during the last k runs, from before lab up (the calibration sees it too).
+N ?= 5
+HOG ?= 0
+soak: deps venv
+	@dir=reports/soak-$$(date -u +%Y%m%dT%H%M%SZ); hog=; \
+	trap '[ -n "$$hog" ] && kill $$hog 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq $(N)); do \
+	  if [ $$i -gt $$(( $(N) - $(HOG) )) ]; then \
+	    taskset -c 1 sh -c 'while :; do :; done' & hog=$$!; \
+	    echo "soak $$i/$(N): CPU hog pid $$hog on core 1"; \
+	  else echo "soak $$i/$(N)"; fi; \
+	  { $(PY) -m lab up && $(PY) -m lab snapshot save --if-provisioning && \
+	    HA_SETUP_PHASES=$(SETUP_PHASES) $(PYTEST) suites/ --inventory $(INVENTORY) \
+	      -p no:cacheprovider --reports-dir $$dir; } || status=$$?; \
+	  if [ -n "$$hog" ]; then kill $$hog; wait $$hog 2>/dev/null; hog=; fi; \
+	done; \
+	$(PY) -m fixtures.report trend $$dir; \
 	exit $${status:-0}
 
 # The project's own tests: pure ones first (fast), then the lab ones (slow, boot VMs).

@@ -237,7 +237,17 @@ def _budgets(img: image.Image, accel: str, clock: Clock) -> dict[str, object]:
 
 
 def _shutdown(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock) -> None:
-    """Clean power-off (DRBD metadata and file systems consistent), wait for QEMU to end."""
+    """Clean power-off (DRBD metadata and file systems consistent), wait for QEMU to end.
+
+    Heartbeat stops first, standby before active: stopped together, the standby would
+    start taking over what the active releases while both go down."""
+    for node in sorted(nodes, key=lambda n: n.preferred_primary):
+        proc = subprocess.run(ssh_command(node, key, ["systemctl", "stop", "heartbeat"], 10),
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise LabError(f"{node.name}: heartbeat did not stop: {proc.stderr.strip()}")
+        clock(f"{node.name}: heartbeat stopped")
     for node in nodes:
         # the connection drops as the node goes down: the exit status means nothing
         subprocess.run(ssh_command(node, key, ["systemctl", "poweroff"], 10),
@@ -246,7 +256,8 @@ def _shutdown(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock)
     for node in nodes:
         while qemu.running_pid(node) is not None:
             if time.monotonic() > deadline:
-                raise LabError(f"{node.name} did not power off within {timeout:.0f} s")
+                raise LabError(f"{node.name} did not power off within {timeout:.0f} s "
+                               f"(console {qemu.paths(node).console}):\n{console_tail(node)}")
             time.sleep(0.5)
         clock(f"{node.name}: powered off")
 
