@@ -127,6 +127,14 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
         info.figures["provisioning changes"] = len(result.changes)
         info.figures.update(result.figures)
         scenario_run.log(result.summary())
+    with evidence.phase(info, "versions and configuration read", "setup"):
+        _read_environment(cluster, hypervisor, info)
+    yield cluster
+    with evidence.phase(info, "node artefacts gathered", "checks"):
+        info.artefacts.update(_gather_artefacts(cluster))
+
+
+def _read_environment(cluster: Cluster, hypervisor: Hypervisor, info: RunInfo) -> None:
     for node in cluster:
         info.environment[node.name] = {
             name: (node.run(cmd, timeout=15).stdout.strip() or "unknown")
@@ -134,7 +142,9 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
         }
         info.environment[node.name]["hypervisor"] = hypervisor.version(node)
     info.configs = gather_configs(cluster)
-    yield cluster
+
+
+def _gather_artefacts(cluster: Cluster) -> dict[str, dict[str, str]]:
     gathered: dict[str, dict[str, str]] = {}
     for node in cluster:
         if not node.reachable(5):
@@ -143,4 +153,4 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
         gathered[node.name] = {
             name: node.run(cmd, timeout=20, record=False).stdout for name, cmd in ARTEFACTS.items()
         }
-    info.artefacts.update(gathered)
+    return gathered

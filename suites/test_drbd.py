@@ -69,7 +69,7 @@ def test_drbd_is_connected_uptodate_with_exactly_one_primary(cluster):
 def test_manual_role_flip_carries_test_files_both_ways(role_flip: RoleFlip, node1, node2):
     sc = role_flip.require()
     for step in sc.steps:
-        evidence.current().measure(f"{step.what} on {step.node}", step.seconds)
+        evidence.current().measure(step.figure, step.seconds)
     assert sc.test1.intact, (
         f"test1.txt written on {node1.name} reads {sc.test1.read_back!r} on {node2.name}")
     assert sc.test2.intact, (

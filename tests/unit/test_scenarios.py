@@ -148,3 +148,25 @@ def test_the_heartbeat_driver_knows_its_log_lines():
                                                     "interval 7010 ms")
     assert re.search(manager.takeover_pattern(), "info: mach_down takeover complete.")
     assert re.search(manager.split_brain_pattern(), "ERROR: Both machines own our resources!")
+
+
+def test_smb02_fails_when_the_bytes_read_back_are_not_the_bytes_written():
+    from fixtures.evidence import Evidence, activate, deactivate
+    from fixtures.samba import WriterReport
+    from suites import test_samba as smb_suite  # the control's own assertion
+
+    inv = _inventory()
+    sc = HeartbeatStop(Timeline("heartbeat-stop", 0.0), writer=WriterReport())
+    sc.smb_before.written = sc.smb_before.read_back = b"before stop\n"
+    sc.smb_during.written, sc.smb_during.read_back = b"node2 tenure\n", b"node2 tenure\n"
+    token = activate(Evidence())
+    try:
+        smb_suite._files_survive(sc, inv)  # intact: passes
+        sc.smb_during.read_back = b"node2 tenurX\n"
+        with pytest.raises(AssertionError, match=r"smb-during-stop.txt reads b'node2 tenurX"):
+            smb_suite._files_survive(sc, inv)
+        sc.smb_during.read_back = b""  # an empty file passed the old isinstance check
+        with pytest.raises(AssertionError, match="differs"):
+            smb_suite._files_survive(sc, inv)
+    finally:
+        deactivate(token)
