@@ -23,12 +23,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from labctl import LAB_MARKS, REPO, lab_cluster
+from labctl import LAB_MARKS, REPO
+from test_suite_catches_faults import cluster  # noqa: F401 - the provisioned lab
 
-from fixtures import baseline
 from fixtures import secrets as report_secrets
 from fixtures.cluster import Cluster
-from fixtures.provision import provision
 
 pytestmark = LAB_MARKS
 
@@ -36,16 +35,9 @@ AUTHKEYS = "/etc/ha.d/authkeys"
 BACKUP = "/run/authkeys.before-secret-test"
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Cluster:
-    cluster = lab_cluster()
-    if baseline.problems(cluster):
-        provision(cluster, log=lambda m: None)
-    yield cluster
-    cluster.close()
 
 
-def lab_secrets(cluster: Cluster) -> dict[str, str]:
+def lab_secrets(cluster: Cluster) -> dict[str, str]:  # noqa: F811
     """The secrets provisioning gave the lab, read from node 1."""
     keys = cluster.node1.run(f"cat {AUTHKEYS}", timeout=10, record=False).stdout
     dump = cluster.node1.run("drbdadm dump all", timeout=20, record=False).stdout
@@ -56,7 +48,7 @@ def lab_secrets(cluster: Cluster) -> dict[str, str]:
 
 
 @pytest.fixture
-def marker(cluster: Cluster):
+def marker(cluster: Cluster):  # noqa: F811
     """A second authkeys key on both nodes, removed after (mode and owner kept)."""
     value = "planted" + stdlib_secrets.token_hex(12)
     for node in cluster:
@@ -70,7 +62,7 @@ def marker(cluster: Cluster):
                      record=False)
 
 
-def test_no_secret_anywhere_in_the_report(cluster: Cluster, marker: str, tmp_path: Path):
+def test_no_secret_anywhere_in_the_report(cluster: Cluster, marker: str, tmp_path: Path):  # noqa: F811
     planted = {**lab_secrets(cluster), "planted marker": marker}
     reports = tmp_path / "reports"
     proc = subprocess.run(
