@@ -148,11 +148,9 @@ def build_inventory(
     netns: str | None = None,
     budget_scale: float = 1.0,
     host_keys: dict[str, str] | None = None,
-    budgets: dict | None = None,
 ) -> dict:
     """The inventory dict (fixtures/inventory.py schema) for the two Vagrant nodes;
-    ``host_keys`` (node -> public key line) are pinned as each node's ssh.host_key;
-    ``budgets`` (scale and calibration, lab/calibrate.py) replaces ``budget_scale``."""
+    ``host_keys`` (node -> public key line) are pinned as each node's ssh.host_key."""
     spec = spec or load_nodes()
     if provider not in PROVIDERS:
         raise VagrantInventoryError(
@@ -203,9 +201,7 @@ def build_inventory(
     }
     if netns:  # vagrant.libvirt_netns serves the host's clock there (lab/timeserver.py)
         inv["network"]["time_server"] = net["host_ip"]
-    if budgets is not None:
-        inv["budgets"] = budgets
-    elif budget_scale != 1.0:
+    if budget_scale != 1.0:
         inv["budgets"] = {"scale": budget_scale}
     return inv
 
