@@ -8,6 +8,7 @@ from fixtures.report.model import (
     ERROR,
     FAILED,
     NO_TEST,
+    NOT_APPLICABLE,
     NOT_RUN,
     PASSED,
     RunResult,
@@ -66,7 +67,21 @@ def test_verdicts():
     one_fail = one_skip + [result("f", [every[0]], FAILED, "no")]
     run = RunResult(RunInfo(), one_fail, 0, 1)
     assert run.verdict == "FAIL"
-    assert run.counts == {PASSED: len(every) - 2, FAILED: 1, NOT_RUN: 1}
+    assert run.counts == {PASSED: len(every) - 2, FAILED: 1, NOT_RUN: 1, NOT_APPLICABLE: 0}
+
+
+def test_a_control_not_applicable_to_the_manager_neither_passes_nor_leaves_a_gap():
+    every = list(catalogue())
+    tests = [result(f"t{i}", [cid], PASSED) for i, cid in enumerate(every[:-1])]
+    tests.append(result("hb09", [every[-1]], NOT_APPLICABLE,
+                        "not applicable: no quorum or fencing in Heartbeat v1"))
+    run = RunResult(RunInfo(), tests, 0, 1)
+    assert run.verdict == "PASS"
+    assert run.counts[NOT_APPLICABLE] == 1 and run.counts[PASSED] == len(every) - 1
+    assert control_status(tests[-1:]) == (
+        NOT_APPLICABLE, "not applicable: no quorum or fencing in Heartbeat v1")
+    # one failing sibling still fails the control
+    assert control_status(tests[-1:] + [result("x", [every[-1]], FAILED, "no")])[0] == FAILED
 
 
 def test_missing_control_alone_makes_the_run_incomplete():

@@ -10,7 +10,15 @@ import pytest
 
 from fixtures.controls import catalogue
 from fixtures.evidence import CommandRecord, Evidence, RunInfo, Timeline
-from fixtures.report.model import ERROR, FAILED, NOT_RUN, PASSED, RunResult, TestResult
+from fixtures.report.model import (
+    ERROR,
+    FAILED,
+    NOT_APPLICABLE,
+    NOT_RUN,
+    PASSED,
+    RunResult,
+    TestResult,
+)
 from fixtures.report.render import trim, write_report
 from tests.report.links import check_links
 
@@ -153,7 +161,7 @@ def test_json_statuses_and_measurements(report: Path):
     assert status["SMB-01"] == FAILED  # an error fails its control
     assert status["HB-05"] == status["VIRT-02"] == NOT_RUN
     assert status["DRBD-01"] == NOT_RUN
-    assert doc["counts"] == {PASSED: 1, FAILED: 2, NOT_RUN: len(catalogue()) - 3}
+    assert doc["counts"] == {PASSED: 1, FAILED: 2, NOT_RUN: len(catalogue()) - 3, NOT_APPLICABLE: 0}
     hb03 = next(c for c in doc["controls"] if c["id"] == "HB-03")
     figures = {m["name"]: m for m in hb03["measurements"]}
     assert figures["takeover"]["value"] == 40.0 and figures["takeover"]["passed"] is False
