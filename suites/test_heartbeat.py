@@ -1,4 +1,8 @@
-"""Article §4: Heartbeat moves the resources and the virtual IP to the survivor."""
+"""Article §4: Heartbeat moves the resources and the virtual IP to the survivor.
+
+The promises hold for either cluster manager (SPEC §6); where the evidence differs
+a test reads one manager's (``@pytest.mark.manager``) and is "not applicable" on the
+other, so each control says which manager it checked and what it compared."""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import shlex
 import pytest
 
 from fixtures import evidence
+from fixtures.cib import QUERY as CIB_QUERY
+from fixtures.cib import Cib
+from fixtures.cib import group_problems as cib_group_problems
 from fixtures.evidence import within
 from fixtures.heartbeat import (
     describe_holdings,
@@ -15,12 +22,29 @@ from fixtures.heartbeat import (
     parse_ha_cf,
     parse_haresources,
 )
-from fixtures.scenarios import HardFailure, HeartbeatStop, LinkCut, PowerFailure, Record
+from fixtures.pacemaker import parse_corosync_conf
+from fixtures.scenarios import (
+    HardFailure,
+    HeartbeatStop,
+    LinkCut,
+    LoneBoot,
+    PowerFailure,
+    Record,
+)
 
 TIMINGS = ("keepalive", "warntime", "deadtime", "initdead", "udpport")
 
 
+COROSYNC_CONF = "/etc/corosync/corosync.conf"
+COROSYNC_KEY = "/etc/corosync/authkey"
+# knet refuses a shorter key; corosync-keygen writes 128 bytes
+COROSYNC_KEY_MIN_BYTES = 128
+PACEMAKER_WHY = "the cluster runs Pacemaker: its evidence is corosync.conf and the CIB"
+HEARTBEAT_WHY = "the cluster runs Heartbeat: its evidence is ha.cf, authkeys, haresources"
+
+
 @pytest.mark.control("HB-01")
+@pytest.mark.manager("heartbeat", why=PACEMAKER_WHY)
 def test_ha_cf_timings_and_haresources_are_the_articles_on_both_nodes(cluster, inventory):
     hb = inventory.heartbeat
     groups = {}
@@ -44,6 +68,7 @@ def test_ha_cf_timings_and_haresources_are_the_articles_on_both_nodes(cluster, i
 
 
 @pytest.mark.control("HB-01")
+@pytest.mark.manager("heartbeat", why=PACEMAKER_WHY)
 def test_every_resource_of_the_group_can_start_on_both_nodes(cluster, inventory):
     """A takeover runs each haresources script on the survivor: all must be there."""
     group = parse_haresources(cluster.node1.host.file("/etc/ha.d/haresources").content_string)
@@ -59,7 +84,52 @@ def test_every_resource_of_the_group_can_start_on_both_nodes(cluster, inventory)
             f"{node.name}: mount point {mp} is missing: the Filesystem resource cannot mount there")
 
 
+@pytest.mark.control("HB-01")
+@pytest.mark.manager("pacemaker", why=HEARTBEAT_WHY)
+def test_corosync_timings_and_quorum_are_the_articles_on_both_nodes(cluster, inventory):
+    cs, hb = inventory.corosync, inventory.heartbeat
+    evidence.current().notes.append(
+        f"Heartbeat's ha.cf equivalents on Pacemaker: deadtime {hb.deadtime}s -> corosync "
+        f"token {cs.token} ms (+ consensus {cs.consensus} ms); auto_failback -> a location "
+        "preference for node 1; the two-node cluster -> two_node: 1 (implies wait_for_all)")
+    digests = {}
+    for node in cluster:
+        conf = parse_corosync_conf(node.host.file(COROSYNC_CONF).content_string)
+        totem, quorum = conf["totem"], conf["quorum"]
+        for name in ("token", "consensus"):
+            assert totem.get(name) == str(getattr(cs, name)), (
+                f"{node.name}: corosync {name} is {totem.get(name)} ms, inventory: "
+                f"{getattr(cs, name)} ms")
+        assert quorum.get("provider") == "corosync_votequorum", (
+            f"{node.name}: quorum provider is {quorum.get('provider')}")
+        if cs.two_node:
+            assert quorum.get("two_node") == "1", (
+                f"{node.name}: two_node is {quorum.get('two_node')}: one node of two never has "
+                "quorum alone, so no failover happens")
+            assert quorum.get("wait_for_all", "1") == "1", (
+                f"{node.name}: wait_for_all 0: a node booted alone would fence its peer and "
+                "start the resources")
+        digests[node.name] = node.run("sha256sum %s", COROSYNC_CONF, check=True).stdout.split()[0]
+    assert len(set(digests.values())) == 1, f"corosync.conf differs between the nodes: {digests}"
+
+
+@pytest.mark.control("HB-01")
+@pytest.mark.manager("pacemaker", why=HEARTBEAT_WHY)
+def test_the_cib_is_the_articles_group_with_fencing(cluster, inventory):
+    """SPEC §6: a promotable DRBD clone, the group colocated with its Promoted role and
+    started after the promote, a preference for node 1, and fencing on."""
+    node1 = cluster.node1
+    cib = Cib.parse(node1.run(CIB_QUERY, timeout=30, check=True).stdout)
+    found = cib_group_problems(cib, inventory)
+    verify = node1.run("crm_verify --live-check", timeout=60)
+    if not verify.ok:
+        found.append(f"crm_verify: {(verify.stderr or verify.stdout).strip()[:300]}")
+    assert not found, "; ".join(found)
+
+
 @pytest.mark.control("HB-02")
+@pytest.mark.manager("heartbeat", why="the cluster runs Pacemaker: corosync's authkey and "
+                     "crypto are checked instead")
 def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
     for node in cluster:
         f = node.host.file("/etc/ha.d/authkeys")
@@ -70,6 +140,33 @@ def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
         method = keys["keys"].get(keys["auth"], ("missing",))[0]
         assert method in ("sha1", "md5"), (
             f"{node.name}: authkeys signs with {method}: crc authenticates nothing")
+
+
+@pytest.mark.control("HB-02")
+@pytest.mark.manager("pacemaker", why="the cluster runs Heartbeat: authkeys is checked instead")
+def test_corosync_encrypts_and_signs_with_a_private_authkey(cluster, inventory):
+    cs = inventory.corosync
+    digests = {}
+    for node in cluster:
+        conf = parse_corosync_conf(node.host.file(COROSYNC_CONF).content_string)
+        totem = conf["totem"]
+        for name in ("crypto_cipher", "crypto_hash"):
+            assert totem.get(name, "none") not in ("none", ""), (
+                f"{node.name}: corosync {name} is {totem.get(name, 'none')}: the cluster's "
+                "messages are not protected")
+            assert totem.get(name) == getattr(cs, name), (
+                f"{node.name}: corosync {name} is {totem.get(name)}, inventory: "
+                f"{getattr(cs, name)}")
+        key = node.host.file(totem.get("keyfile", COROSYNC_KEY))
+        assert key.exists, f"{node.name}: {key.path} missing"
+        assert key.user == "root", f"{node.name}: {key.path} owned by {key.user}"
+        assert key.mode == 0o400, f"{node.name}: {key.path} mode {key.mode:o}, expected 400"
+        assert key.size >= COROSYNC_KEY_MIN_BYTES, (
+            f"{node.name}: {key.path} holds {key.size} bytes, fewer than "
+            f"{COROSYNC_KEY_MIN_BYTES}")
+        # compared by digest: the key itself never leaves the node
+        digests[node.name] = node.run("sha256sum %s", key.path, check=True).stdout.split()[0]
+    assert len(set(digests.values())) == 1, "the nodes hold different corosync authkeys"
 
 
 @pytest.mark.control("HB-08")
@@ -83,12 +180,12 @@ def test_one_node_holds_the_whole_resource_group_now(cluster, inventory, hypervi
 
 @pytest.mark.control("HB-03")
 @pytest.mark.disruptive
-def test_node2_takes_over_when_heartbeat_stops_on_node1(heartbeat_stop: HeartbeatStop,
-                                                       inventory):
+def test_node2_takes_over_when_the_cluster_manager_stops_on_node1(
+        heartbeat_stop: HeartbeatStop, inventory):
     sc = heartbeat_stop.require()
     budget = inventory.budgets.scaled.takeover_after_stop
-    took = sc.figure("takeover after heartbeat stop", sc.node2_serves, budget=budget,
-                     note="from the stop on node1 to node2 serving")
+    took = sc.figure(f"takeover after {inventory.cluster_manager} stop", sc.node2_serves,
+                     budget=budget, note="from the stop on node1 to node2 serving")
     within(took, budget, "node2 served after")
     assert sc.test3.intact, f"test3.txt on node2 reads {sc.test3.read_back!r}"
 
@@ -98,7 +195,7 @@ def test_node2_takes_over_when_heartbeat_stops_on_node1(heartbeat_stop: Heartbea
 def test_resources_fail_back_to_node1_with_test4(heartbeat_stop: HeartbeatStop, inventory):
     sc = heartbeat_stop.require()
     budget = inventory.budgets.scaled.failback
-    took = sc.figure("failback after heartbeat start", sc.node1_serves_again,
+    took = sc.figure(f"failback after {inventory.cluster_manager} start", sc.node1_serves_again,
                      sc.manager_start, budget=budget,
                      note="from the start on node1 to node1 serving again")
     within(took, budget, "failback took")
@@ -106,21 +203,22 @@ def test_resources_fail_back_to_node1_with_test4(heartbeat_stop: HeartbeatStop, 
         f"test4.txt written on node2 reads {sc.test4.read_back!r} on node1")
 
 
-def _takeover_budget(inventory, isolation: bool) -> float:
-    """deadtime + the takeover budget; a cut cable on a cluster with a second heartbeat
-    path is handed over by ipfail (node1 releases, node2 acquires): its own budget."""
+def _takeover_budget(inventory, manager, isolation: bool) -> float:
+    """What the configuration spends before a takeover (deadtime; on Pacemaker token,
+    consensus and the fence) + the takeover budget; a cut cable on a Heartbeat cluster
+    with a second path is handed over by ipfail (node1 releases, node2 acquires): its own
+    budget."""
     budgets = inventory.budgets.scaled
     hardened = isolation and inventory.profile == "hardened"
     takeover = budgets.takeover_after_isolation if hardened else budgets.takeover_after_failure
-    return inventory.heartbeat.deadtime + takeover
+    return manager.failover_allowance() + takeover
 
 
-def _hard_failure(sc: HardFailure, inventory, isolation: bool = False) -> None:
-    hb = inventory.heartbeat
-    budget = _takeover_budget(inventory, isolation)
-    # heartbeat counts deadtime from the last heartbeat it received, which left
-    # node1 up to one keepalive before the fault: that is the earliest honest verdict
-    earliest = hb.deadtime - hb.keepalive
+def _hard_failure(sc: HardFailure, inventory, manager, isolation: bool = False) -> None:
+    budget = _takeover_budget(inventory, manager, isolation)
+    # heartbeat counts deadtime from the last heartbeat it received, which left node1 up
+    # to one keepalive before the fault; corosync counts its token timeout from the fault
+    earliest, rule = manager.detection_floor()
     # one stable name per fault: the trend never mixes the plug with the cable
     detected = sc.figure(f"detection after {sc.fault} (node declared dead)",
                          sc.node2_declares_dead, minimum=earliest)
@@ -128,21 +226,28 @@ def _hard_failure(sc: HardFailure, inventory, isolation: bool = False) -> None:
                      budget=budget)
     assert detected is not None, "node2 never logged node1 (or its link) dead"
     assert detected >= earliest, (
-        f"node1 declared dead {detected}s after the fault: sooner than deadtime {hb.deadtime}s "
-        f"after its last heartbeat (keepalive {hb.keepalive}s) allows")
+        f"node1 declared dead {detected}s after the fault: sooner than {rule} allows")
+    if manager.fencing:
+        fenced = sc.figure(f"fence of node1 confirmed after {sc.fault}", sc.peer_fenced,
+                           note=sc.fence)
+        assert fenced is not None, f"node2 served without a confirmed fence of node1: {sc.fence}"
+        assert sc.node2_primary is not None and sc.node2_primary >= sc.peer_fenced, (
+            f"node2 promoted DRBD {sc.since(sc.node2_primary)}s after the fault, before node1's "
+            f"fence was confirmed ({fenced}s): two writers were possible")
     within(took, budget, "node2 served after")
 
 
 @pytest.mark.control("HB-05")
 @pytest.mark.disruptive
-def test_node2_declares_node1_dead_after_deadtime_when_the_plug_is_pulled(
-        power_off: PowerFailure, inventory):
+def test_node2_declares_node1_dead_fences_it_and_takes_over_when_the_plug_is_pulled(
+        power_off: PowerFailure, inventory, manager):
     sc = power_off.require()
-    _hard_failure(sc, inventory)
+    _hard_failure(sc, inventory, manager)
     # heartbeat warns at warntime only when the late heartbeat finally arrives; a node
     # that lost power sends none, so the warning is reported, not demanded
     warning = sc.late_heartbeat or "none (node1 sent no late heartbeat)"
-    evidence.current().notes.append(f"warntime warning in node2's ha-log: {warning}")
+    evidence.current().notes.append(f"late-heartbeat warning in node2's {manager.log_path}: "
+                                    f"{warning}")
     sc.figure("failback after power on", sc.node1_serves_again, sc.power_on,
               budget=inventory.budgets.scaled.failback + inventory.budgets.scaled.node_boot)
     resync = sc.figure("DRBD resync after node1 returns", sc.drbd_uptodate, sc.drbd_connected,
@@ -152,9 +257,12 @@ def test_node2_declares_node1_dead_after_deadtime_when_the_plug_is_pulled(
 
 @pytest.mark.control("HB-05")
 @pytest.mark.disruptive
+@pytest.mark.manager("heartbeat", why="with fencing a pulled cable is a fence race that node1, "
+                     "holding the group, must win (HB-07 judges it); HB-05's hard failure of "
+                     "node1 is the power cut")
 def test_node2_declares_node1_dead_after_deadtime_when_the_cable_is_pulled(link_cut: LinkCut,
-                                                                          inventory):
-    _hard_failure(link_cut.require(), inventory, isolation=True)
+                                                                          inventory, manager):
+    _hard_failure(link_cut.require(), inventory, manager, isolation=True)
 
 
 def _never_two_owners(sc: Record) -> None:
@@ -181,10 +289,13 @@ def test_never_two_owners_during_link_cut(link_cut: LinkCut):
 
 @pytest.mark.control("HB-07")
 @pytest.mark.disruptive
-def test_pulled_cable_node2_serves_and_drbd_heals_by_itself(link_cut: LinkCut, inventory):
+@pytest.mark.manager("heartbeat", why="with fencing exactly one node survives a pulled cable: "
+                     "the fence-race test judges it")
+def test_pulled_cable_node2_serves_and_drbd_heals_by_itself(link_cut: LinkCut, inventory,
+                                                            manager):
     sc = link_cut.require()
     budgets = inventory.budgets
-    budget = _takeover_budget(inventory, isolation=True)
+    budget = _takeover_budget(inventory, manager, isolation=True)
     served = sc.figure("clients served by node2 after the cable is pulled", sc.node2_serves,
                        budget=budget)
     healed = sc.figure("DRBD healthy after the cable is back", sc.drbd_healthy_again,
@@ -204,6 +315,70 @@ def test_pulled_cable_node2_serves_and_drbd_heals_by_itself(link_cut: LinkCut, i
         f"(no split brain logged), so it never reconnects by itself: {errors}")
     assert healed is not None, "DRBD did not return to Connected UpToDate/UpToDate by itself"
     within(served, budget, "node2 served after")
+    _no_write_lost(sc)
+
+
+def _no_write_lost(sc: Record) -> None:
     report = sc.writer
     assert report is not None and not report.missing and not report.corrupt, (
         f"acknowledged writes lost: missing {report.missing[:5]}, corrupt {report.corrupt[:5]}")
+
+
+@pytest.mark.control("HB-07")
+@pytest.mark.disruptive
+@pytest.mark.manager("pacemaker", why="Heartbeat v1 has no fencing: node2 takes over and ipfail "
+                     "settles the isolation (the other HB-07 test)")
+def test_pulled_cable_exactly_one_node_survives_and_the_fenced_one_rejoins(
+        link_cut: LinkCut, inventory, manager):
+    """SPEC §6: both nodes race to fence; node1, holding the group, wins it
+    (priority-fencing-delay); node2 is reset, boots alone and waits for its peer, and
+    rejoins once the cable is back; DRBD resyncs by itself and no write is lost."""
+    sc = link_cut.require()
+    budgets = inventory.budgets.scaled
+    n1, n2 = inventory.primary.name, inventory.secondary.name
+    fenced = sc.figure("fence of node2 confirmed after link cut", sc.peer_fenced, note=sc.fence)
+    sc.figure("node2 reset after link cut", sc.node2_down)
+    served = sc.figure("clients served again after the cable is back", sc.smb_served_again,
+                       sc.link_up, budget=budgets.heal_after_reconnect)
+    rejoined = sc.figure("node2 rejoined after the cable is back", sc.node2_rejoined, sc.link_up,
+                         budget=budgets.heal_after_reconnect)
+    healed = sc.figure("DRBD healthy after the cable is back", sc.drbd_healthy_again,
+                       sc.link_up, budget=budgets.heal_after_reconnect)
+    assert fenced is not None, f"no confirmed fence after the cable was pulled: {sc.fence}"
+    assert sc.fenced_node == n2, (
+        f"the fence race fenced {sc.fenced_node}, not {n2}: the node holding the group lost "
+        f"it ({sc.fence}); is priority-fencing-delay set?")
+    assert sc.survivor == n1, f"after the race the group is held by {sc.survivor or 'nobody'}"
+    assert sc.node2_rebooted, "node2 was not reset (its boot id did not change)"
+    assert not sc.node2_alone_held, (
+        f"node2, rebooted with the cable still out, took {sc.node2_alone_held}: it did not "
+        "wait for its peer")
+    assert sc.node2_alone_quorate is False, (
+        f"node2, rebooted alone, reported quorate={sc.node2_alone_quorate}: wait_for_all "
+        "should have held it")
+    assert rejoined is not None, "node2 did not rejoin the cluster after the cable was back"
+    assert healed is not None, "DRBD did not return to Connected UpToDate/UpToDate by itself"
+    within(served, budgets.heal_after_reconnect, "clients served again after")
+    _no_write_lost(sc)
+
+
+@pytest.mark.control("HB-09")
+@pytest.mark.disruptive
+@pytest.mark.manager("pacemaker", why="no quorum or fencing in Heartbeat v1")
+def test_a_node_booted_alone_waits_for_its_peer_before_starting_the_group(
+        lone_boot: LoneBoot, inventory):
+    sc = lone_boot.require()
+    budgets = inventory.budgets.scaled
+    n1 = inventory.primary.name
+    sc.figure("node2's fence confirmed after its power cut", sc.node2_fenced)
+    sc.figure("node1 alone, watched", sc.manager_answers and sc.manager_answers + (
+        sc.alone_seconds or 0), sc.manager_answers, note="pacemaker up, peer never seen")
+    took = sc.figure("group on node1 after node2 is back", sc.node1_serves, sc.node2_power_on,
+                     budget=budgets.node_boot + budgets.failback)
+    assert sc.manager_answers is not None, "pacemaker never answered on node1 booted alone"
+    assert not sc.held_alone, (
+        f"node1, booted alone, started {sc.held_alone} without seeing node2 (wait_for_all)")
+    assert sc.quorate_alone is False, (
+        f"node1, booted alone, reported quorate={sc.quorate_alone}")
+    within(took, budgets.node_boot + budgets.failback, "the group started on node1 after")
+    assert sc.served_by == [n1], f"once node2 was back the group ran on {sc.served_by}"

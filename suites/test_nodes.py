@@ -9,10 +9,22 @@ import pytest
 
 from fixtures import evidence
 from fixtures.heartbeat import parse_ha_cf
+from fixtures.pacemaker import parse_corosync_conf
+
+
+def _manager_node_names(node, manager: str) -> tuple[str, list[str]]:
+    """The file naming the cluster's nodes for ``manager``, and the names it gives."""
+    if manager == "pacemaker":
+        conf = parse_corosync_conf(node.host.file("/etc/corosync/corosync.conf").content_string)
+        nodes = conf.subsections("nodelist")[0].subsections("node") if conf.subsections(
+            "nodelist") else []
+        return "corosync.conf", [n.get("name", "") for n in nodes]
+    return "ha.cf", parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string).all("node")
 
 
 @pytest.mark.control("NODE-01")
-def test_each_node_has_its_static_address_and_the_name_heartbeat_expects(cluster):
+def test_each_node_has_its_static_address_and_the_name_its_cluster_manager_expects(
+        cluster, inventory):
     names = [n.name for n in cluster]
     for node in cluster:
         addresses = node.host.interface(node.spec.interface).addresses
@@ -21,12 +33,13 @@ def test_each_node_has_its_static_address_and_the_name_heartbeat_expects(cluster
         uname = node.run("uname -n", check=True).stdout.strip()
         assert uname == node.name, (
             f"{node.name}: `uname -n` is {uname!r}, the inventory says {node.name!r}")
-        cf = parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string)
-        assert uname in cf.all("node"), (
-            f"{node.name}: `uname -n` is {uname!r} but ha.cf names {cf.all('node')}: heartbeat "
-            "compares names exactly (the article's HAdebian01/HADebian01 slip)")
-        assert sorted(cf.all("node")) == sorted(names), (
-            f"{node.name}: ha.cf nodes {cf.all('node')} differ from the inventory's {names}")
+        where, listed = _manager_node_names(node, inventory.cluster_manager)
+        assert uname in listed, (
+            f"{node.name}: `uname -n` is {uname!r} but {where} names {listed}: "
+            f"{inventory.cluster_manager} compares names exactly (the article's "
+            "HAdebian01/HADebian01 slip)")
+        assert sorted(listed) == sorted(names), (
+            f"{node.name}: {where} nodes {listed} differ from the inventory's {names}")
 
 
 @pytest.mark.control("NODE-02")
@@ -55,33 +68,48 @@ def test_sshd_runs_and_the_clocks_agree_within_a_second(cluster):
     assert skew < 1.0, f"the clocks differ by {skew:.2f}s ({offsets})"
 
 
-# NODE-04: what a reboot must bring back, and what only heartbeat may start
-BOOT_REQUIRED = {"sshd": ("ssh",), "time sync": ("chrony", "systemd-timesyncd"),
-                 "the DRBD service": ("drbd",), "heartbeat": ("heartbeat",)}
-BOOT_FORBIDDEN = ("smbd", "nmbd")
+# NODE-04: what a reboot must bring back, and what only the cluster manager may start.
+# Heartbeat: the drbd service brings DRBD up (drbddisk only promotes), heartbeat starts
+# libvirtd, smbd and the VM. Pacemaker: ocf:linbit:drbd brings DRBD up, so the drbd
+# service must not; VirtualDomain needs libvirtd running on both; sbd is the fencing.
+# Both managers' packages may be installed: the other one must never start at boot.
+BOOT_REQUIRED = {
+    "heartbeat": {"sshd": ("ssh",), "time sync": ("chrony", "systemd-timesyncd"),
+                  "the DRBD service": ("drbd",), "heartbeat": ("heartbeat",)},
+    "pacemaker": {"sshd": ("ssh",), "time sync": ("chrony", "systemd-timesyncd"),
+                  "corosync": ("corosync",), "pacemaker": ("pacemaker",),
+                  "SBD fencing": ("sbd",), "libvirtd": ("libvirtd",)},
+}
+BOOT_FORBIDDEN = {
+    "heartbeat": ("smbd", "nmbd", "corosync", "pacemaker"),
+    "pacemaker": ("smbd", "nmbd", "drbd", "heartbeat"),
+}
 ENABLED = ("enabled", "enabled-runtime")  # `systemctl is-enabled` words that start it at boot
 
 
-def boot_findings(node: str, states: dict[str, str], vm: str, vm_autostart: bool) -> list[str]:
+def boot_findings(node: str, states: dict[str, str], vm: str, vm_autostart: bool,
+                  manager: str = "heartbeat") -> list[str]:
     """What is wrong with a node's boot set, given `systemctl is-enabled` per unit."""
     found = []
-    for what, units in BOOT_REQUIRED.items():
+    for what, units in BOOT_REQUIRED[manager].items():
         if not any(states.get(u) in ENABLED for u in units):
             seen = ", ".join(f"{u} {states.get(u) or 'not installed'}" for u in units)
             found.append(f"{node}: {what} is not enabled at boot ({seen})")
-    for unit in BOOT_FORBIDDEN:
+    for unit in BOOT_FORBIDDEN[manager]:
         if states.get(unit) in ENABLED:
-            found.append(f"{node}: {unit} is {states[unit]} at boot; heartbeat alone starts it")
+            found.append(f"{node}: {unit} is {states[unit]} at boot; {manager} alone "
+                         f"{'starts it' if unit in ('smbd', 'nmbd', 'drbd') else 'runs here'}")
     if vm_autostart:
-        found.append(f"{node}: libvirt autostarts VM {vm} at boot; vmstart alone starts it")
+        found.append(f"{node}: libvirt autostarts VM {vm} at boot; {manager} alone starts it")
     return found
 
 
 @pytest.mark.control("NODE-04")
-def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_heartbeat_owns(
+def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_its_manager_owns(
         cluster, inventory):
-    vm = inventory.hypervisor.vm_name
-    units = sorted({u for group in BOOT_REQUIRED.values() for u in group} | set(BOOT_FORBIDDEN))
+    vm, manager = inventory.hypervisor.vm_name, inventory.cluster_manager
+    units = sorted({u for group in BOOT_REQUIRED[manager].values() for u in group}
+                   | set(BOOT_FORBIDDEN[manager]))
     autostart = shlex.quote(f"/etc/libvirt/qemu/autostart/{vm}.xml")
     # one command per node; a unit that is not installed prints nothing
     command = (f"for u in {' '.join(units)}; do "
@@ -91,5 +119,6 @@ def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_heartbeat_owns
     for node in cluster:
         out = node.run(command, timeout=30, check=True).stdout
         states = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-        found += boot_findings(node.name, states, vm, states.pop("vm-autostart", "") == "yes")
+        found += boot_findings(node.name, states, vm, states.pop("vm-autostart", "") == "yes",
+                               manager)
     assert not found, "; ".join(found)

@@ -25,7 +25,7 @@ def _share_section(node, share: str) -> dict[str, str]:
 
 
 @pytest.mark.control("SMB-01")
-def test_share_is_the_articles_and_heartbeat_alone_starts_smbd(cluster, inventory):
+def test_share_is_the_articles_and_the_cluster_manager_alone_starts_smbd(cluster, inventory):
     share, path = inventory.samba.share, inventory.drbd.mount_point
     for node in cluster:
         params = _share_section(node, share)
@@ -36,7 +36,8 @@ def test_share_is_the_articles_and_heartbeat_alone_starts_smbd(cluster, inventor
         assert params.get("guest ok", "no").lower() == "yes", f"{node.name}: guest ok is not yes"
         for unit in ("smbd", "nmbd"):
             assert not node.host.service(unit).is_enabled, (
-                f"{node.name}: {unit} is enabled at boot; heartbeat must be the one to start it")
+                f"{node.name}: {unit} is enabled at boot; {inventory.cluster_manager} must be "
+                "the one to start it")
 
 
 def _smb_figures(sc: Record, inventory) -> None:

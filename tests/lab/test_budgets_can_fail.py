@@ -22,7 +22,7 @@ pytestmark = LAB_MARKS
 
 SCRIPT = "/etc/ha.d/resource.d/samba"  # in the group before libvirtd, vmstart and the VIP
 MARGIN_S = 20.0
-HB03 = "test_node2_takes_over_when_heartbeat_stops_on_node1"
+HB03 = "test_node2_takes_over_when_the_cluster_manager_stops_on_node1"
 
 
 @pytest.mark.timeout(1800)

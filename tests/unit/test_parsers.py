@@ -143,4 +143,18 @@ def test_boot_findings_name_the_node_the_unit_and_its_state():
         "masked)"]
     assert boot_findings("node1", {**good, "smbd": "enabled"}, "hademo", True) == [
         "node1: smbd is enabled at boot; heartbeat alone starts it",
-        "node1: libvirt autostarts VM hademo at boot; vmstart alone starts it"]
+        "node1: libvirt autostarts VM hademo at boot; heartbeat alone starts it"]
+    assert boot_findings("node1", {**good, "corosync": "enabled"}, "hademo", False) == [
+        "node1: corosync is enabled at boot; heartbeat alone runs here"]
+
+
+def test_boot_findings_on_pacemaker_want_its_stack_and_no_drbd_service():
+    from suites.test_nodes import boot_findings
+    good = {"ssh": "enabled", "chrony": "enabled", "corosync": "enabled",
+            "pacemaker": "enabled", "sbd": "enabled", "libvirtd": "enabled",
+            "drbd": "disabled", "heartbeat": "disabled", "smbd": "disabled"}
+    assert boot_findings("node1", good, "hademo", False, "pacemaker") == []
+    assert boot_findings("node2", {**good, "sbd": "disabled", "drbd": "enabled"}, "hademo",
+                         False, "pacemaker") == [
+        "node2: SBD fencing is not enabled at boot (sbd disabled)",
+        "node2: drbd is enabled at boot; pacemaker alone starts it"]

@@ -29,8 +29,9 @@ def _inventory(scale: float = 1.0, hooks: bool = True) -> Inventory:
                   {"name": "node2", "address": "192.168.1.2", "ssh": {"key": "/k"}}]})
 
 
-def test_the_registry_names_the_four_scenario_fixtures_with_typed_records():
-    assert list(SCENARIOS) == ["role_flip", "heartbeat_stop", "power_off", "link_cut"]
+def test_the_registry_names_the_scenario_fixtures_with_typed_records():
+    assert list(SCENARIOS) == ["role_flip", "heartbeat_stop", "power_off", "link_cut",
+                               "lone_boot"]
     for spec in SCENARIOS.values():
         assert issubclass(spec.record, Record) and spec.record.name
         assert spec.record.__doc__  # the fixture's documentation
@@ -45,6 +46,28 @@ def test_deadlines_come_from_the_budgets():
     both = deadline(["inventory", "power_off", "link_cut"], fast)
     assert both == SCENARIOS["power_off"].deadline(fast) + SCENARIOS["link_cut"].deadline(fast)
     assert deadline(["cluster", "inventory"], fast) == 0
+
+
+def test_the_lone_boot_needs_fencing_and_both_nodes_power_hooks():
+    hb = _inventory()
+    assert SCENARIOS["lone_boot"].applicable(hb) == "heartbeat has no quorum or fencing"
+    pcmk = hb.model_copy(update={"cluster_manager": "pacemaker"})
+    assert SCENARIOS["lone_boot"].applicable(pcmk) == (
+        "the inventory has no `power_off` or `power_on` hook for node2")
+    both = pcmk.model_copy(update={"nodes": (pcmk.nodes[0], pcmk.nodes[1].model_copy(
+        update={"faults": pcmk.nodes[0].faults}))})
+    assert SCENARIOS["lone_boot"].applicable(both) == ""
+
+
+def test_a_fenced_failover_allows_for_token_consensus_delay_and_msgwait():
+    from fixtures.manager import manager_for
+    hb = _inventory()
+    pcmk = hb.model_copy(update={"cluster_manager": "pacemaker"})
+    assert manager_for(hb).failover_allowance() == hb.heartbeat.deadtime
+    # 10 s token + 12 s consensus + 15 s priority-fencing-delay + 20 s msgwait
+    assert manager_for(pcmk).failover_allowance() == 57
+    assert manager_for(pcmk).detection_floor()[0] == 10
+    assert SCENARIOS["power_off"].deadline(pcmk) > SCENARIOS["power_off"].deadline(hb)
 
 
 def test_a_test_using_a_scenario_gets_the_default_limit_plus_its_deadline():
