@@ -22,19 +22,34 @@ VERSIONS = {
     "drbd module": "sed -n 's/^version: //p' /proc/drbd",
     "drbd-utils": "dpkg-query -W -f '${Version}' drbd-utils",
     "heartbeat": "dpkg-query -W -f '${Version}' heartbeat",
+    "corosync": "dpkg-query -W -f '${Version}' corosync",
+    "pacemaker": "dpkg-query -W -f '${Version}' pacemaker",
+    "sbd": "dpkg-query -W -f '${Version}' sbd",
     "resource-agents": "dpkg-query -W -f '${Version}' resource-agents",
     "samba": "dpkg-query -W -f '${Version}' samba",
 }
 
 ARTEFACTS = {
-    "ha-log.txt": "tail -n 400 /var/log/ha-log",
     "proc-drbd.txt": "cat /proc/drbd",
     "drbdadm-status.txt": "drbdadm status 2>&1",
     "smbd-log.txt": "tail -n 200 /var/log/samba/log.smbd 2>&1",
     "dmesg-tail.txt": "dmesg | tail -n 200",
     "guest-console.txt": "tail -n 100 /var/log/libvirt/qemu/*.log 2>&1",
-    "haresources.txt": "cat /etc/ha.d/haresources",
-    "ha.cf.txt": "cat /etc/ha.d/ha.cf",
+}
+MANAGER_ARTEFACTS = {
+    "heartbeat": {
+        "ha-log.txt": "tail -n 400 /var/log/ha-log",
+        "haresources.txt": "cat /etc/ha.d/haresources",
+        "ha.cf.txt": "cat /etc/ha.d/ha.cf",
+    },
+    "pacemaker": {
+        "pacemaker-log.txt": "tail -n 600 /var/log/pacemaker/pacemaker.log 2>&1",
+        "crm_mon.txt": "crm_mon --one-shot --inactive --show-detail 2>&1",
+        "fence-history.txt": "stonith_admin --history '*' --verbose 2>&1",
+        "sbd-list.txt": "sbd list 2>&1",
+        "corosync.conf.txt": "cat /etc/corosync/corosync.conf",
+        "cib.crm.txt": "crm configure show 2>&1",
+    },
 }
 
 # The configuration files a comparison of two runs shows (path -> secret). A secret
@@ -82,7 +97,8 @@ def read_config(node, path: str, secret: bool, timeout: float = 15) -> dict:
 def read_cib(node, timeout: float = 15) -> dict:
     """The Pacemaker CIB's configuration (not its status, which changes every second)."""
     rec = {"sha256": "", "secret": False, "text": None, "missing": False, "error": ""}
-    r = node.run(f"command -v cibadmin >/dev/null || {{ echo {MISSING}; exit 0; }}; "
+    # a Heartbeat node may carry pacemaker's packages (the lab's image does): no CIB then
+    r = node.run(f"systemctl is-active --quiet pacemaker || {{ echo {MISSING}; exit 0; }}; "
                  "cibadmin --query --scope configuration --local", timeout=timeout, record=False)
     if r.exit_status != 0:
         rec["error"] = (r.stderr.strip() or r.error or f"exit {r.exit_status}")[:200]
@@ -146,11 +162,12 @@ def _read_environment(cluster: Cluster, hypervisor: Hypervisor, info: RunInfo) -
 
 def _gather_artefacts(cluster: Cluster) -> dict[str, dict[str, str]]:
     gathered: dict[str, dict[str, str]] = {}
+    wanted = {**ARTEFACTS, **MANAGER_ARTEFACTS[cluster.inventory.cluster_manager]}
     for node in cluster:
         if not node.reachable(5):
             gathered[node.name] = {"unreachable.txt": f"{node.name} did not answer"}
             continue
         gathered[node.name] = {
-            name: node.run(cmd, timeout=20, record=False).stdout for name, cmd in ARTEFACTS.items()
+            name: node.run(cmd, timeout=20, record=False).stdout for name, cmd in wanted.items()
         }
     return gathered
