@@ -367,3 +367,51 @@ def test_a_scenario_is_reported_once_and_the_controls_only_their_own_time(
     html = (run_dir / "compliance.html").read_text()
     assert html.count('id="sc-power_off"') == 1 and 'href="#sc-power_off"' in html
     assert " ms</td>" in html  # an assertion-only control's duration is not "0.0 s"
+
+
+NOT_APPLICABLE_SUITE = """
+import pytest
+
+@pytest.fixture(scope="session", autouse=True)
+def run_info(pytestconfig):
+    from fixtures.evidence import RUN_KEY
+    pytestconfig.stash[RUN_KEY].reached = True
+    pytestconfig.stash[RUN_KEY].cluster = "lab"
+
+@pytest.mark.control("HB-09")
+def test_lone_boot():
+    pytest.skip("not applicable to heartbeat: no quorum or fencing in Heartbeat v1")
+
+@pytest.mark.control("HB-01")
+def test_ha_cf():
+    pass
+
+@pytest.mark.control("HB-01")
+def test_corosync_conf():
+    pytest.skip("not applicable to heartbeat: this check reads pacemaker's evidence")
+"""
+
+
+def test_a_control_not_applicable_to_the_manager_is_reported_so(pytester: pytest.Pytester):
+    pytester.makepyfile(test_suite=NOT_APPLICABLE_SUITE)
+    pytester.runpytest("-p", "fixtures.report.plugin", "--reports-dir", "out")
+    doc = json.loads((pytester.path / "out" / "latest" / "compliance.json").read_text())
+    status = {c["id"]: c for c in doc["controls"]}
+    assert status["HB-09"]["status"] == "not applicable"
+    assert status["HB-09"]["message"].endswith("no quorum or fencing in Heartbeat v1")
+    assert status["HB-01"]["status"] == "passed"  # one manager's check ran and passed
+    assert doc["counts"]["not applicable"] == 1
+    html = (pytester.path / "out" / "latest" / "compliance.html").read_text()
+    assert "N/A" in html and "not applicable" in html
+
+
+def test_the_manager_marker_skips_as_not_applicable_on_another_manager():
+    from types import SimpleNamespace
+
+    from fixtures.plugin import _skip_unless_for_this_manager
+
+    mark = pytest.mark.manager("pacemaker", why="no quorum or fencing in Heartbeat v1").mark
+    item = SimpleNamespace(get_closest_marker=lambda name: mark if name == "manager" else None)
+    with pytest.raises(pytest.skip.Exception, match="^not applicable to heartbeat: no quorum"):
+        _skip_unless_for_this_manager(item, "heartbeat")
+    _skip_unless_for_this_manager(item, "pacemaker")  # its own manager: runs
