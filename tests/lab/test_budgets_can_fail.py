@@ -13,8 +13,8 @@ Slow (a takeover and a failback under TCG, a few minutes): marked ``lab``; needs
 from __future__ import annotations
 
 import pytest
-from labctl import LAB_MARKS
-from test_suite_catches_faults import cluster, run_control  # noqa: F401 - the fixture
+from labctl import LAB_MARKS, run_control
+from test_suite_catches_faults import cluster  # noqa: F401 - the fixture
 
 from fixtures import baseline
 

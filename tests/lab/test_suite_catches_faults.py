@@ -7,13 +7,10 @@ Slow (boots and provisions the lab if needed): marked ``lab``; needs root.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from labctl import LAB_MARKS, REPO, lab_cluster
+from labctl import LAB_MARKS, lab_cluster, run_control
 
 from fixtures import baseline
 from fixtures.cluster import Cluster
@@ -29,21 +26,6 @@ def cluster() -> Cluster:
         provision(cluster, log=lambda m: None)
     yield cluster
     cluster.close()
-
-
-def run_control(select: str, tmp_path: Path, read_only: bool = False) -> dict[str, dict]:
-    """Run the suites' tests matching ``select`` (-k) without provisioning;
-    return the report's controls by id."""
-    reports = tmp_path / "reports"
-    only = ["-m", "not disruptive"] if read_only else []
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/", "-k", select, *only, "--no-provision",
-         "--reports-dir", str(reports), "-p", "no:cacheprovider", "-q"],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
-    data = json.loads((reports / "latest" / "compliance.json").read_text())
-    controls = {c["id"]: c for c in data["controls"]}
-    controls["_output"] = {"stdout": proc.stdout[-3000:]}
-    return controls
 
 
 BREAKAGES = [
