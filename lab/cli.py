@@ -285,6 +285,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                     clock(f"{node.name}: stopped" + (" (image changed)" if stale else ""))
                 if args.fresh:
                     qemu.remove_disks(node)
+            if args.fresh:
+                qemu.remove_shared_disks()
             _image_record().parent.mkdir(parents=True, exist_ok=True)
             _image_record().write_text(img.recipe_hash + "\n")
             netns.ensure()
@@ -381,6 +383,8 @@ def cmd_down(args: argparse.Namespace) -> int:
             if args.purge:
                 qemu.remove_disks(node)
                 snapshot.set_running_from(None)
+        if args.purge:
+            qemu.remove_shared_disks()
         if cable.stop():
             print("serial cable relay: stopped")
         if timeserver.stop(_timeserver_pidfile()):

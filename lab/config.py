@@ -15,6 +15,10 @@ VIRTUAL_IP = "192.168.1.3"
 NODE_MEMORY_MIB = 1024
 NODE_CPUS = 1
 DATA_DISK_BYTES = 1024**3
+# The SBD disk both nodes share (Pacemaker fencing); sbd needs far less than 8 MiB.
+SBD_DISK_BYTES = 8 * 1024**2
+# Its serial: the guests see it as /dev/disk/by-id/virtio-<serial>.
+SBD_SERIAL = "sbd"
 # Under TCG a node needs ~15-30 s to SSH; 180 s leaves room for a loaded host.
 SSH_TIMEOUT_S = 180.0
 # Root of the repository holding the lab package (the fault hooks cd there).
@@ -67,6 +71,11 @@ def state_root() -> Path:
 def node_state_dir(node: LabNode) -> Path:
     """Per-node state dir: overlay, data disk, console log, pid file, monitor socket."""
     return state_root() / node.name
+
+
+def sbd_disk_path() -> Path:
+    """The SBD disk shared by both nodes (one file, attached to both QEMUs)."""
+    return state_root() / "sbd.img"
 
 
 def inventory_path() -> Path:

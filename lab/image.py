@@ -19,7 +19,7 @@ from lab import config
 from lab.errors import LabError
 
 # Bump when the build procedure changes in a way the recipe files do not show.
-BUILDER_VERSION = "3"
+BUILDER_VERSION = "4"
 SUITE = "bookworm"
 ROOT_FS_BYTES = 4 * 1024**3
 
@@ -32,6 +32,14 @@ PACKAGES: tuple[str, ...] = (
     "drbd-utils",
     "heartbeat",
     "resource-agents",
+    # Corosync + Pacemaker beside Heartbeat: the same image serves either manager, and a
+    # migration from one to the other can be rehearsed in place without a network.
+    "corosync",
+    "pacemaker",
+    "pacemaker-cli-utils",
+    "crmsh",
+    "sbd",  # fencing on the shared disk; it owns /dev/watchdog (no `watchdog` daemon)
+    "fence-agents",  # fence_sbd
     "samba",
     "smbclient",
     "libvirt-daemon-system",

@@ -19,6 +19,7 @@ from lab.image import Image
 
 QEMU = "qemu-system-x86_64"
 NETDEV_ID = "lan"  # the id `set_link` acts on
+SBD_PCI_SLOT = "0x10"
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,27 @@ def serial_cable_chardev(node: LabNode) -> str:
     return f"socket,id=cable,path={cable.socket_path(node)},reconnect=1"
 
 
-def command_line(node: LabNode, image: Image, accel: str, node_paths: NodePaths) -> list[str]:
+def sbd_disk_args(sbd_disk: Path) -> list[str]:
+    """The SBD disk, attached to both nodes: share-rw lets two QEMUs write one file; with
+    writethrough both go through the host's page cache, which keeps them coherent (no
+    O_DIRECT, which this host's file system may refuse)."""
+    return [
+        "-drive", f"file={sbd_disk},if=none,id=sbd,format=raw,cache=writethrough",
+        # a PCI slot after the auto-placed -drive if=virtio ones: the guest names virtio
+        # disks in slot order and root (vda) and the DRBD disk (vdb) must keep their names
+        "-device", f"virtio-blk-pci,drive=sbd,serial={config.SBD_SERIAL},share-rw=on,"
+                   f"addr={SBD_PCI_SLOT}",
+    ]
+
+
+def watchdog_args() -> list[str]:
+    """The emulated hardware watchdog sbd pets (/dev/watchdog): a node that stops petting
+    it is reset, like a fenced node."""
+    return ["-device", "i6300esb", "-action", "watchdog=reset"]
+
+
+def command_line(node: LabNode, image: Image, accel: str, node_paths: NodePaths,
+                 sbd_disk: Path | None = None) -> list[str]:
     """Full QEMU command line for ``node`` (pure: builds, does not run)."""
     p = node_paths
     return [
@@ -99,6 +120,9 @@ def command_line(node: LabNode, image: Image, accel: str, node_paths: NodePaths)
         # SIGKILL (pulled plug) cannot corrupt it.
         "-drive", f"file={p.overlay},if=virtio,format=qcow2,cache=writeback,discard=unmap",
         "-drive", f"file={p.data_disk},if=virtio,format=raw,cache=writeback",
+        # attached to both nodes always: harmless where Heartbeat runs
+        *sbd_disk_args(sbd_disk or config.sbd_disk_path()),
+        *watchdog_args(),
         "-netdev", f"tap,id={NETDEV_ID},ifname={node.tap},script=no,downscript=no",
         "-device", f"virtio-net-pci,netdev={NETDEV_ID},mac={node.mac}",
         "-chardev", f"file,id=console,path={p.console},append=on",
@@ -128,6 +152,20 @@ def ensure_disks(node: LabNode, image: Image) -> None:
     if not p.data_disk.exists():
         with p.data_disk.open("wb") as fh:
             fh.truncate(config.DATA_DISK_BYTES)
+
+
+def ensure_shared_disks() -> None:
+    """Create the blank SBD disk both nodes share if missing."""
+    path = config.sbd_disk_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            fh.truncate(config.SBD_DISK_BYTES)
+
+
+def remove_shared_disks() -> None:
+    """Delete the SBD disk (blank on next start); only with both nodes off."""
+    config.sbd_disk_path().unlink(missing_ok=True)
 
 
 def _backing_file(overlay: Path) -> str | None:
@@ -192,6 +230,7 @@ def start(node: LabNode, image: Image, accel: str) -> int:
             raise LabError(f"socket path too long for a unix socket: {sock} (shorten "
                            "HA_LAB_STATE)")
     ensure_disks(node, image)
+    ensure_shared_disks()
     cable.start()  # the node's ttyS1 connects to it (idempotent)
     p.pidfile.unlink(missing_ok=True)
     p.qmp.unlink(missing_ok=True)

@@ -38,3 +38,14 @@ done
 : > "$root/etc/resolv.conf"
 # Host keys are made per node on first boot (halab-firstboot), not shared.
 rm -f "$root"/etc/ssh/ssh_host_*
+
+# Debian enables a service on install; which manager runs is provisioning's choice
+# (fixtures/provision), so the Pacemaker stack starts disabled. Heartbeat keeps its default.
+for unit in corosync.service pacemaker.service sbd.service; do
+    chroot "$root" systemctl disable "$unit" >/dev/null 2>&1 || true
+done
+# The QEMU i6300esb watchdog for sbd, loaded by name. The q35 chipset's own TCO watchdog
+# (iTCO_wdt) stays out: with two, which one /dev/watchdog is would depend on load order.
+echo i6300esb > "$root/etc/modules-load.d/halab-watchdog.conf"
+printf 'blacklist iTCO_wdt\nblacklist iTCO_vendor_support\n' \
+    > "$root/etc/modprobe.d/halab-watchdog.conf"

@@ -37,6 +37,25 @@ def test_required_packages() -> None:
         assert pkg in image.PACKAGES
 
 
+def test_both_managers_packages_and_no_watchdog_daemon() -> None:
+    # one image for Heartbeat and Pacemaker (+ SBD fencing): a migration needs no network
+    for pkg in ("heartbeat", "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh", "sbd",
+                "fence-agents"):
+        assert pkg in image.PACKAGES
+    # sbd owns /dev/watchdog: the `watchdog` daemon would hold it first
+    assert "watchdog" not in image.PACKAGES
+
+
+def test_customize_keeps_pacemaker_stack_off_and_one_watchdog() -> None:
+    script = (image.config.FILES_DIR / "customize.sh").read_text()
+    # the loop that disables them: its header names the three units
+    loop = next(line for line in script.splitlines() if line.startswith("for unit in corosync"))
+    assert loop.replace(";", " ").split()[3:6] == [
+        "corosync.service", "pacemaker.service", "sbd.service"]
+    assert 'systemctl disable "$unit"' in script
+    assert "i6300esb" in script and "blacklist iTCO_wdt" in script
+
+
 def test_hosts_names_both_nodes() -> None:
     hosts = image.render_hosts()
     assert "192.168.1.1\tnode1" in hosts and "192.168.1.2\tnode2" in hosts

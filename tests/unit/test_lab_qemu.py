@@ -52,7 +52,41 @@ def test_disks_in_order_vda_then_vdb() -> None:
 def test_network_tap_and_mac() -> None:
     cmd = _cmd("node2")
     assert _opt(cmd, "-netdev") == ["tap,id=lan,ifname=hatap2,script=no,downscript=no"]
-    assert _opt(cmd, "-device")[0] == "virtio-net-pci,netdev=lan,mac=52:54:00:00:01:02"
+    assert "virtio-net-pci,netdev=lan,mac=52:54:00:00:01:02" in _opt(cmd, "-device")
+
+
+def test_sbd_disk_shared_by_both_nodes() -> None:
+    sbd = Path("/state/sbd.img")
+    n1 = qemu.command_line(config.NODES[0], IMG, "tcg", qemu.NodePaths(Path("/state/node1")),
+                           sbd)
+    n2 = qemu.command_line(config.NODES[1], IMG, "tcg", qemu.NodePaths(Path("/state/node2")),
+                           sbd)
+    for cmd in (n1, n2):
+        # one file for both, through the host page cache (no O_DIRECT, cache coherent)
+        assert "file=/state/sbd.img,if=none,id=sbd,format=raw,cache=writethrough" in _opt(
+            cmd, "-drive")
+        device = next(d for d in _opt(cmd, "-device") if "drive=sbd" in d).split(",")
+        # share-rw: two QEMUs write it; serial sbd: /dev/disk/by-id/virtio-sbd in the guest
+        assert device[0] == "virtio-blk-pci"
+        assert {"share-rw=on", "serial=sbd", f"addr={qemu.SBD_PCI_SLOT}"} <= set(device)
+    # the default path is the lab state dir's
+    drives = _opt(_cmd("node1"), "-drive")
+    assert any(d.startswith(f"file={config.sbd_disk_path()},") for d in drives)
+
+
+def test_sbd_disk_after_root_and_data_disks() -> None:
+    # virtio disks are named in PCI slot order: the SBD disk's explicit slot must come after
+    # the auto-placed root and data disks (QEMU gives those the lowest free slots)
+    assert int(qemu.SBD_PCI_SLOT, 16) >= 0x10
+    drives = _opt(_cmd("node1"), "-drive")
+    assert [d.split(",")[0] for d in drives][:2] == [
+        "file=/state/node1/root.qcow2", "file=/state/node1/data.raw"]
+
+
+def test_watchdog_resets_the_node() -> None:
+    cmd = _cmd("node2")
+    assert "i6300esb" in _opt(cmd, "-device")
+    assert _opt(cmd, "-action") == ["watchdog=reset"]
 
 
 def test_serial_ports_console_then_cable() -> None:
