@@ -68,6 +68,10 @@ def build_parser() -> Parser:
     up = sub.add_parser("up", help="build if needed, start both nodes, wait for SSH")
     up.add_argument("--fresh", action="store_true", help="discard overlays and data disks")
     up.add_argument("--profile", choices=inventory.PROFILES, default="hardened")
+    up.add_argument("--manager", choices=inventory.MANAGERS, default=None,
+                    help="cluster manager the nodes are for (default: the lab's current one, "
+                         "heartbeat at first); a switch starts from that manager's snapshot "
+                         "or from blank disks")
     up.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S,
                     help="seconds to wait for SSH per node")
     up.add_argument("--no-snapshot", action="store_true",
@@ -200,10 +204,19 @@ def _timeserver_pidfile() -> Path:
     return config.state_root() / "timeserver.pid"
 
 
-def _snapshot_key(img: image.Image, accel: str, profile: str) -> tuple[str, dict]:
+def _snapshot_key(img: image.Image, accel: str, profile: str,
+                  manager: str) -> tuple[str, dict]:
     inputs = snapshot.key_inputs(img.recipe_hash, inventory.build(
-        img.key, accel, profile, budgets={"scale": 1.0}))
+        img.key, accel, profile, budgets={"scale": 1.0}, manager=manager))
     return snapshot.key_of(inputs), inputs
+
+
+def _blank_disks() -> None:
+    """Stop both nodes and delete their disks and the shared SBD disk: blank nodes."""
+    for node in config.NODES:
+        qemu.kill(node)
+        qemu.remove_disks(node)
+    qemu.remove_shared_disks()
 
 
 def _start_nodes(img: image.Image, accel: str, timeout: float, clock: Clock) -> None:
@@ -236,18 +249,21 @@ def _budgets(img: image.Image, accel: str, clock: Clock) -> dict[str, object]:
     return budgets
 
 
-def _shutdown(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock) -> None:
+def _shutdown(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock,
+              manager: str = "heartbeat") -> None:
     """Clean power-off (DRBD metadata and file systems consistent), wait for QEMU to end.
 
-    Heartbeat stops first, standby before active: stopped together, the standby would
-    start taking over what the active releases while both go down."""
+    The cluster manager stops first, standby before active: stopped together, the standby
+    would start taking over what the active releases while both go down (and Pacemaker
+    would fence the node that left without saying so)."""
+    service = {"heartbeat": "heartbeat", "pacemaker": "pacemaker"}[manager]
     for node in sorted(nodes, key=lambda n: n.preferred_primary):
-        proc = subprocess.run(ssh_command(node, key, ["systemctl", "stop", "heartbeat"], 10),
+        proc = subprocess.run(ssh_command(node, key, ["systemctl", "stop", service], 10),
                               capture_output=True, text=True, timeout=timeout, check=False,
                               stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
-            raise LabError(f"{node.name}: heartbeat did not stop: {proc.stderr.strip()}")
-        clock(f"{node.name}: heartbeat stopped")
+            raise LabError(f"{node.name}: {service} did not stop: {proc.stderr.strip()}")
+        clock(f"{node.name}: {service} stopped")
     for node in nodes:
         # the connection drops as the node goes down: the exit status means nothing
         subprocess.run(ssh_command(node, key, ["systemctl", "poweroff"], 10),
@@ -291,17 +307,30 @@ def cmd_up(args: argparse.Namespace) -> int:
             _image_record().write_text(img.recipe_hash + "\n")
             netns.ensure()
             timeserver.start(config.NETNS, _timeserver_pidfile())
-            key, _ = _snapshot_key(img, accel, args.profile)
+            previous = snapshot.lab_manager()
+            manager = args.manager or previous
+            key, _ = _snapshot_key(img, accel, args.profile, manager)
             if args.fresh or snapshot.running_from() != key:
                 snapshot.set_running_from(None)
             use = (not args.fresh and not args.no_snapshot and snapshot.present(key))
+            have_disks = any(qemu.paths(n).overlay.exists() for n in config.NODES)
+            switch = snapshot.manager_switch(previous, manager, have_disks, use)
+            if switch == "blank":
+                _blank_disks()
+                clock(f"manager {previous} -> {manager}: no {manager} snapshot, the nodes "
+                      "start from blank disks (the suite provisions)")
+            elif switch == "restore":
+                clock(f"manager {previous} -> {manager}: the nodes start from the {manager} "
+                      f"snapshot {key}")
+            snapshot.set_lab_manager(manager)
             running = all(qemu.running_pid(n) for n in config.NODES)
             reuse = use and running and snapshot.running_from() == key
         if use and not reuse:
             with snapshot.phase("snapshot restore", "snapshot"):
                 for node in config.NODES:
                     qemu.kill(node)
-                seconds = snapshot.restore(key, snapshot.node_dirs(config.NODES))
+                seconds = snapshot.restore(key, snapshot.node_dirs(config.NODES),
+                                           [config.sbd_disk_path()])
                 snapshot.set_running_from(key)
                 clock(f"snapshot {key}: disks restored ({seconds:.1f} s)")
         with snapshot.phase("boot to SSH", "setup"):
@@ -311,7 +340,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         with snapshot.phase("calibration", "setup"):
             budgets = _budgets(img, accel, clock)
         path = inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
-                                               provision=not use, host_keys=host_keys))
+                                               provision=not use, host_keys=host_keys,
+                                               manager=manager))
     if use:
         # the suite verifies the baseline instead of provisioning: it must be there
         with snapshot.phase("baseline from snapshot", "snapshot"):
@@ -322,7 +352,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             except LabError as exc:
                 snapshot.set_running_from(None)
                 inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
-                                                host_keys=host_keys))
+                                                host_keys=host_keys, manager=manager))
                 clock(f"snapshot {key}: {exc}; the suite provisions")
     else:
         clock(f"no snapshot for key {key}: the suite provisions")
@@ -345,7 +375,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise LabError(f"inventory {path}: {exc}") from None
     accel = _node_accel(config.NODES[0], "tcg")
-    key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")))
+    manager = str(data.get("cluster_manager", "heartbeat"))
+    key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")), manager)
     if args.action == "status":
         state = "present" if snapshot.present(key) else "absent"
         print(f"snapshot {key}: {state}; running nodes from it: "
@@ -361,8 +392,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         snapshot.wait_baseline(path, BASELINE_WAIT_S)
     with state_lock():
         with snapshot.phase("snapshot save", "snapshot"):
-            _shutdown(config.NODES, img.key, 180.0, clock)
-            seconds = snapshot.save(key, inputs, snapshot.node_dirs(config.NODES))
+            _shutdown(config.NODES, img.key, 180.0, clock, manager)
+            seconds = snapshot.save(key, inputs, snapshot.node_dirs(config.NODES),
+                                    [config.sbd_disk_path()])
             snapshot.set_running_from(key)
             clock(f"snapshot {key} saved ({seconds:.1f} s copy)")
         with snapshot.phase("boot to SSH", "setup"):

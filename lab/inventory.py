@@ -15,6 +15,7 @@ from lab.config import LabNode
 from lab.errors import LabError
 
 PROFILES = ("article", "hardened")
+MANAGERS = ("heartbeat", "pacemaker")
 
 
 FAULT_HOOKS = [name for name in FaultHooks.model_fields if name != "timeout"]
@@ -70,22 +71,28 @@ def node_entry(node: LabNode, key: Path, python: str, repo: Path,
 def build(key: Path, accel: str, profile: str = "hardened", python: str | None = None,
           repo: Path | None = None, budgets: dict[str, object] | None = None,
           provision: bool = True,
-          host_keys: dict[str, str] | None = None) -> dict[str, object]:
+          host_keys: dict[str, str] | None = None,
+          manager: str = "heartbeat") -> dict[str, object]:
     """The inventory as a dict (pure). ``budgets``: what lab/calibrate.py measured; a TCG
     lab must have it (no constant widens budgets), KVM keeps the defaults.
     ``provision``: False when the nodes were restored from a provisioned snapshot.
-    ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key."""
+    ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key.
+    ``manager``: the cluster manager; Pacemaker fences with SBD on the disk both lab nodes
+    share (lab/qemu.py), the other fencing values are the schema's defaults."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
+    if manager not in MANAGERS:
+        raise ValueError(f"manager must be one of {MANAGERS}, not {manager!r}")
     if budgets is None:
         if accel == "tcg":
             raise ValueError("a TCG lab's budgets come from lab/calibrate.py")
         budgets = {"scale": 1.0}
     python = python or config.python_executable()
     repo = repo or config.REPO_ROOT
-    return {
+    inv: dict[str, object] = {
         "cluster": "lab",
         "profile": profile,
+        "cluster_manager": manager,
         "disposable": True,
         "provision": provision,
         "netns": config.NETNS,
@@ -97,8 +104,11 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
             "ping_node": config.HOST_ADDRESS,
             "time_server": config.HOST_ADDRESS,  # lab/timeserver.py
         },
-        "budgets": budgets,
     }
+    if manager == "pacemaker":
+        inv["fencing"] = {"sbd_device": f"/dev/disk/by-id/virtio-{config.SBD_SERIAL}"}
+    inv["budgets"] = budgets
+    return inv
 
 
 def dump(inventory: dict[str, object]) -> str:

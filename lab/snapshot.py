@@ -23,7 +23,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from lab import config
@@ -31,7 +31,8 @@ from lab.config import LabNode
 from lab.errors import LabError
 
 PROVISION_DIR = config.REPO_ROOT / "fixtures" / "provision"
-DISK_NAMES = ("root.qcow2", "data.raw")
+DISK_NAMES = ("root.qcow2", "data.raw")  # per node
+SHARED_DIR = "shared"  # in a snapshot: the disks both nodes attach (the SBD disk)
 # inventory keys that change between runs without changing what provisioning builds
 VOLATILE = ("budgets", "provision")
 
@@ -44,6 +45,38 @@ def current_record() -> Path:
     """Names the snapshot the running nodes' disks came from (absent: provisioned by hand,
     blank, or changed since)."""
     return config.state_root() / "baseline-from"
+
+
+def manager_record() -> Path:
+    """The cluster manager the lab was last brought up for (its disks are set up for it)."""
+    return config.state_root() / "manager"
+
+
+def lab_manager() -> str:
+    """The lab's current cluster manager; a lab from before the record ran Heartbeat."""
+    try:
+        return manager_record().read_text().strip() or "heartbeat"
+    except OSError:
+        return "heartbeat"
+
+
+def set_lab_manager(manager: str) -> None:
+    manager_record().parent.mkdir(parents=True, exist_ok=True)
+    manager_record().write_text(manager + "\n")
+
+
+def manager_switch(previous: str, requested: str, have_disks: bool,
+                   snapshot_usable: bool) -> str:
+    """What ``lab up`` does with the nodes' disks (pure): ``keep`` them (same manager, or
+    nothing to keep), ``restore`` the requested manager's snapshot, or start from ``blank``
+    disks, so that provisioning for one manager never starts from nodes set up for the other.
+
+    >>> manager_switch("heartbeat", "pacemaker", True, False)
+    'blank'
+    """
+    if previous == requested or not have_disks:
+        return "keep"
+    return "restore" if snapshot_usable else "blank"
 
 
 def phases_path() -> Path:
@@ -114,9 +147,11 @@ def _copy(src: Path, dst: Path) -> None:
                    check=True, capture_output=True, timeout=600)
 
 
-def save(key: str, inputs: Mapping[str, object], node_dirs: Mapping[str, Path]) -> float:
-    """Copy the (stopped) nodes' disks into the snapshot for ``key``; keep only this one.
-    Return the seconds the copy took."""
+def save(key: str, inputs: Mapping[str, object], node_dirs: Mapping[str, Path],
+         shared: Sequence[Path] = ()) -> float:
+    """Copy the (stopped) nodes' disks, and the ``shared`` ones both attach (the SBD disk:
+    its slots and header belong to the provisioned cluster), into the snapshot for ``key``;
+    keep only this one. Return the seconds the copy took."""
     start = time.monotonic()
     target = directory(key)
     tmp = target.with_name(key + ".partial")
@@ -125,6 +160,9 @@ def save(key: str, inputs: Mapping[str, object], node_dirs: Mapping[str, Path]) 
         (tmp / name).mkdir(parents=True)
         for disk in DISK_NAMES:
             _copy(src / disk, tmp / name / disk)
+    (tmp / SHARED_DIR).mkdir(parents=True)
+    for disk_path in shared:
+        _copy(disk_path, tmp / SHARED_DIR / disk_path.name)
     seconds = round(time.monotonic() - start, 1)
     (tmp / "key.json").write_text(json.dumps(inputs, indent=1, sort_keys=True) + "\n")
     (tmp / "saved.json").write_text(json.dumps({"key": key, "saved": time.time(),
@@ -136,11 +174,19 @@ def save(key: str, inputs: Mapping[str, object], node_dirs: Mapping[str, Path]) 
     return seconds
 
 
-def restore(key: str, node_dirs: Mapping[str, Path]) -> float:
-    """Copy the snapshot's disks over the (stopped) nodes' disks; return seconds."""
+def restore(key: str, node_dirs: Mapping[str, Path], shared: Sequence[Path] = ()) -> float:
+    """Copy the snapshot's disks over the (stopped) nodes' disks and the ``shared`` ones;
+    return seconds."""
     if not present(key):
         raise LabError(f"no snapshot {key} under {snapshots_root()}")
+    missing = [p.name for p in shared if not (directory(key) / SHARED_DIR / p.name).is_file()]
+    if missing:
+        raise LabError(f"snapshot {key} lacks {', '.join(missing)}: drop it "
+                       "(python -m lab snapshot drop)")
     start = time.monotonic()
+    for disk_path in shared:
+        disk_path.unlink(missing_ok=True)
+        _copy(directory(key) / SHARED_DIR / disk_path.name, disk_path)
     for name, dst in node_dirs.items():
         dst.mkdir(parents=True, exist_ok=True)
         for disk in DISK_NAMES:

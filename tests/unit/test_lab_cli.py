@@ -18,6 +18,9 @@ def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 def test_commands_parse() -> None:
     assert cli.parse_args(["up"]).fresh is False
     assert cli.parse_args(["up", "--fresh", "--profile", "article"]).profile == "article"
+    # no --manager: the lab keeps its current one (lab/snapshot.py lab_manager)
+    assert cli.parse_args(["up"]).manager is None
+    assert cli.parse_args(["up", "--manager", "pacemaker"]).manager == "pacemaker"
     assert cli.parse_args(["down", "--purge"]).purge is True
     args = cli.parse_args(["power", "node2", "on", "--wait"])
     assert (args.node, args.state, args.wait) == ("node2", "on", True)
@@ -38,6 +41,7 @@ def test_commands_parse() -> None:
         ["exec"],
         ["exec", "--"],
         ["up", "--profile", "bogus"],
+        ["up", "--manager", "cman"],
         ["up", "--timeout", "-1"],
     ],
 )

@@ -16,10 +16,11 @@ CALIBRATED = {"scale": 2.5, "calibration": {"measured": 3.6, "reference": 2.85, 
 
 def test_inventory_top_level_keys_and_values() -> None:
     inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"), budgets=CALIBRATED)
-    assert list(inv) == ["cluster", "profile", "disposable", "provision", "netns", "nodes",
-                         "network", "budgets"]
+    assert list(inv) == ["cluster", "profile", "cluster_manager", "disposable", "provision",
+                         "netns", "nodes", "network", "budgets"]
     assert inv["cluster"] == "lab"
     assert inv["profile"] == "hardened"
+    assert inv["cluster_manager"] == "heartbeat"
     assert inv["disposable"] is True and inv["provision"] is True
     assert inv["netns"] == "halab"
     assert inv["network"] == {"netmask": 24, "virtual_ip": "192.168.1.3",
@@ -85,6 +86,22 @@ def test_unknown_profile_rejected() -> None:
 
     with pytest.raises(ValueError):
         inventory.build(KEY, "tcg", profile="bogus")
+
+
+def test_pacemaker_fences_with_sbd_on_the_shared_disk(tmp_path: Path) -> None:
+    from fixtures.inventory import load
+
+    inv = inventory.build(KEY, "tcg", budgets=CALIBRATED, manager="pacemaker")
+    assert inv["cluster_manager"] == "pacemaker"
+    # the disk lab/qemu.py attaches to both nodes with serial "sbd"; the rest are defaults
+    assert inv["fencing"] == {"sbd_device": "/dev/disk/by-id/virtio-sbd"}
+    assert "fencing" not in inventory.build(KEY, "tcg", budgets=CALIBRATED)
+    model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
+    assert model.cluster_manager == "pacemaker"
+    assert model.fencing.method == "sbd" and model.fencing.watchdog == "/dev/watchdog"
+    assert model.fencing.sbd_device == "/dev/disk/by-id/virtio-sbd"
+    with pytest.raises(ValueError, match="manager"):
+        inventory.build(KEY, "tcg", budgets=CALIBRATED, manager="cman")
 
 
 def test_accepted_by_suite_schema(tmp_path: Path) -> None:

@@ -57,17 +57,45 @@ def test_save_then_restore_brings_the_disks_back(tmp_path: Path) -> None:
         with (d / "data.raw").open("wb") as fh:
             fh.write(b"drbd")
             fh.truncate(1 << 20)
-    snapshot.save("k1", {"image": "x"}, nodes)
+    sbd = tmp_path / "sbd.img"
+    with sbd.open("wb") as fh:
+        fh.write(b"SBD header and slots")
+        fh.truncate(8 << 20)
+    snapshot.save("k1", {"image": "x"}, nodes, [sbd])
     assert snapshot.present("k1") and not snapshot.present("k2")
     for d in nodes.values():
         (d / "root.qcow2").write_bytes(b"changed by a scenario")
-    snapshot.restore("k1", nodes)
+    sbd.write_bytes(b"node1 fenced node2")
+    snapshot.restore("k1", nodes, [sbd])
     assert (nodes["node2"] / "root.qcow2").read_bytes() == b"root node2"
     assert (nodes["node1"] / "data.raw").stat().st_size == 1 << 20
+    # the SBD disk both nodes share comes back with the nodes' disks
+    assert sbd.read_bytes()[:20] == b"SBD header and slots" and sbd.stat().st_size == 8 << 20
     snapshot.save("k2", {"image": "y"}, nodes)
     assert snapshot.present("k2") and not snapshot.present("k1")  # one snapshot kept
     with pytest.raises(LabError, match="no snapshot k1"):
         snapshot.restore("k1", nodes)
+    # a snapshot saved without the SBD disk cannot restore a lab that has one
+    with pytest.raises(LabError, match="lacks sbd.img"):
+        snapshot.restore("k2", nodes, [sbd])
+
+
+@pytest.mark.parametrize("previous, requested, have_disks, usable, action", [
+    ("heartbeat", "heartbeat", True, False, "keep"),  # today's `lab up`
+    ("pacemaker", "pacemaker", True, True, "keep"),
+    ("heartbeat", "pacemaker", False, False, "keep"),  # nothing to keep: blank anyway
+    ("heartbeat", "pacemaker", True, True, "restore"),
+    ("heartbeat", "pacemaker", True, False, "blank"),  # never provision over the other's
+    ("pacemaker", "heartbeat", True, False, "blank"),
+])
+def test_manager_switch(previous, requested, have_disks, usable, action) -> None:
+    assert snapshot.manager_switch(previous, requested, have_disks, usable) == action
+
+
+def test_the_lab_remembers_its_manager() -> None:
+    assert snapshot.lab_manager() == "heartbeat"  # a lab from before the record
+    snapshot.set_lab_manager("pacemaker")
+    assert snapshot.lab_manager() == "pacemaker"
 
 
 def test_phases_are_recorded_in_order_with_epoch_seconds() -> None:
