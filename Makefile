@@ -2,6 +2,8 @@
 #   make acceptance   the whole acceptance suite on the embedded lab, with its report
 #   make test         the project's own tests (the slow `lab` ones included)
 # Each installs what it needs: Debian packages through apt, Python packages into .venv.
+#   make acceptance MANAGER=pacemaker   the same suite on Corosync + Pacemaker with SBD
+#   fencing (MANAGER=heartbeat, the article's, is the default; lab/README.md)
 
 PYTHON  ?= python3
 VENV    := .venv
@@ -14,6 +16,8 @@ APT_STAMP := $(VENV)/.apt-installed
 PIP_STAMP := $(VENV)/.pip-installed
 INVENTORY ?= /var/lib/ha-lab/inventory.yaml
 REPEAT ?= 1
+# the cluster manager the lab's nodes run: heartbeat (the article's) or pacemaker
+MANAGER ?= heartbeat
 
 .PHONY: acceptance soak test test-fast test-lab venv deps lab-up lab-down lint trend bench clean \
         vagrant-box vagrant-up vagrant-acceptance vagrant-down
@@ -40,7 +44,7 @@ $(APT_STAMP): Makefile
 	touch $@
 
 lab-up: deps venv
-	$(PY) -m lab up
+	$(PY) -m lab up --manager $(MANAGER)
 
 lab-down: venv
 	$(PY) -m lab down
@@ -49,6 +53,8 @@ lab-down: venv
 # when its key matches, lab/README.md), else provision and save the snapshot; then every
 # control and the report under reports/ (reports/latest). The setup's phases (lab up,
 # snapshot, calibration, provisioning) go to the report through HA_SETUP_PHASES.
+# MANAGER=pacemaker: the nodes run Corosync + Pacemaker with SBD fencing; switching manager
+# starts from that manager's snapshot, or from blank nodes that the suite provisions.
 SETUP_PHASES ?= /var/lib/ha-lab/setup-phases.json
 acceptance: lab-up
 	$(PY) -m lab snapshot save --if-provisioning
@@ -72,7 +78,7 @@ soak: deps venv
 	    taskset -c 1 sh -c 'while :; do :; done' & hog=$$!; \
 	    echo "soak $$i/$(N): CPU hog pid $$hog on core 1"; \
 	  else echo "soak $$i/$(N)"; fi; \
-	  { $(PY) -m lab up && $(PY) -m lab snapshot save --if-provisioning && \
+	  { $(PY) -m lab up --manager $(MANAGER) && $(PY) -m lab snapshot save --if-provisioning && \
 	    HA_SETUP_PHASES=$(SETUP_PHASES) $(PYTEST) suites/ --inventory $(INVENTORY) \
 	      -p no:cacheprovider --reports-dir $$dir; } || status=$$?; \
 	  if [ -n "$$hog" ]; then kill $$hog; wait $$hog 2>/dev/null; hog=; fi; \

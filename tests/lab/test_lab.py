@@ -74,6 +74,34 @@ def test_drbd_84_module(up: None) -> None:
         assert "version: 8.4" in out
 
 
+SBD_DISK = "/dev/disk/by-id/virtio-sbd"
+# the SBD disk's last 4 KiB: sbd's header and slots sit at its start, so a provisioned
+# Pacemaker lab keeps working; the bytes are put back anyway
+SBD_LAST_BLOCK = config.SBD_DISK_BYTES // 4096 - 1
+
+
+@pytest.mark.timeout(300)
+def test_both_nodes_share_the_sbd_disk_and_have_a_watchdog(up: None) -> None:
+    token = f"halab-sbd-{uuid.uuid4().hex[:12]}"
+    block = f"bs=4096 count=1 skip={SBD_LAST_BLOCK}"
+    for node in config.NODES:
+        assert on(node.name, f"blockdev --getsize64 {SBD_DISK}").strip() == str(
+            config.SBD_DISK_BYTES)
+        # one watchdog, the i6300esb QEMU resets the node with (not opened: that arms it)
+        assert on(node.name, "test -c /dev/watchdog && cat /sys/class/watchdog/*/identity"
+                  ).splitlines() == ["i6300ESB timer"]
+    on("node1", f"dd if={SBD_DISK} of=/root/sbd-last.blk {block} iflag=direct status=none")
+    try:
+        on("node1", f"printf '{token}' | dd of={SBD_DISK} bs=4096 count=1 seek={SBD_LAST_BLOCK}"
+                    " conv=sync oflag=direct status=none")
+        # O_DIRECT on node2: what it reads comes from the shared file, not its own cache
+        seen = on("node2", f"dd if={SBD_DISK} {block} iflag=direct status=none | tr -d '\\0'")
+        assert seen.strip() == token
+    finally:
+        on("node1", f"dd if=/root/sbd-last.blk of={SBD_DISK} bs=4096 count=1 "
+                    f"seek={SBD_LAST_BLOCK} oflag=direct status=none && rm /root/sbd-last.blk")
+
+
 @pytest.mark.timeout(900)
 def test_serial_cable_carries_bytes(up: None) -> None:
     token = f"halab-{uuid.uuid4().hex[:12]}"
