@@ -101,10 +101,15 @@ def test_compare_page_in_chromium(tmp_path: Path, pytestconfig: pytest.Config, m
     pk = {(r[0], r[1]): r[2:] for r in t["packages"][1:]}
     assert pk[("node1", "samba (changed)")] == ["2:4.17.12", "2:4.17.12+dfsg-0+deb12u1"]
 
-    png = tmp_path / "compare.png"
+    shot(page, "compare", tmp_path, pytestconfig)
+    secrets.clear()
+
+
+def shot(page: Path, name: str, tmp_path: Path, pytestconfig: pytest.Config) -> None:
+    """A screenshot that is not blank, kept as reports/screenshot-<name>.png."""
+    png = tmp_path / f"{name}.png"
     screenshot(page, png, tmp_path / "profile-shot")
     assert png_size(png) == (1280, 2000) and png.stat().st_size > 20_000
     keep = pytestconfig.rootpath / "reports"
     if keep.is_dir():
-        shutil.copyfile(png, keep / "screenshot-compare.png")
-    secrets.clear()
+        shutil.copyfile(png, keep / f"screenshot-{name}.png")
