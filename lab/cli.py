@@ -438,7 +438,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     img = active_image()
     print(f"image {img.recipe_hash} ({'ready' if img.is_ready() else 'not built'}) "
           f"in {img.directory}; netns {config.NETNS} "
-          f"{'present' if netns.exists() else 'absent'}")
+          f"{'present' if netns.exists() else 'absent'}; manager {snapshot.lab_manager()}")
     for node in config.NODES:
         pid = qemu.running_pid(node)
         if pid is None:
