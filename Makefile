@@ -117,6 +117,14 @@ compare: venv
 	@test -n "$(BEFORE)" || { echo "make compare: BEFORE=<run dir or run name> is required"; exit 2; }
 	$(PY) -m fixtures.report compare "$(BEFORE)" "$(AFTER)"
 
+# The rehearsed migration Heartbeat -> Corosync + Pacemaker on the lab (lab/rehearse.py):
+# the suite on Heartbeat, a data set through the VIP, the in-place migration with its
+# downtime measured, the suite on Pacemaker, the data set checked, the comparison with the
+# change at its top; then `lab down --purge`. Everything under reports/rehearsal-<UTC>/.
+.PHONY: rehearse-migration
+rehearse-migration: deps venv
+	$(PY) -m lab.rehearse
+
 bench: deps venv
 	$(PY) bench/lab_bench.py
 	$(PY) bench/report_bench.py

@@ -189,3 +189,23 @@ def test_write_gives_up_in_one_line_after_its_retries(monkeypatch):
     with pytest.raises(DatasetError, match=r"writing ds\\ds-0000.bin through "
                                            r"\\\\192.0.2.3\\S: no answer in 5s"):
         dataset.write(Dead(), make(2, seed=1, max_size=10, directory="ds"))
+
+
+def test_downtime_runs_from_the_last_ack_before_a_failure_to_the_first_after():
+    from fixtures.dataset import Attempt, downtime
+
+    ok = [Attempt(t, t + 0.2, True) for t in (0, 1, 2)]
+    assert downtime(ok) == {"seconds": 0.0, "longest": 0.0, "outages": 0, "spans": [],
+                            "writes": 3, "failures": 0, "open_at_end": False}
+    two = [Attempt(0, 0.2, True), Attempt(1, 6, False), Attempt(7, 7.5, True),
+           Attempt(8, 8.2, True), Attempt(9, 14, False), Attempt(15, 20, False),
+           Attempt(21, 21.4, True)]
+    d = downtime(two)
+    assert d["spans"] == [[0.2, 7.5], [8.2, 21.4]] and d["outages"] == 2
+    assert d["seconds"] == 20.5 and d["longest"] == 13.2 and d["failures"] == 3
+    # still down at the end: the outage is open and runs to the last attempt
+    tail = [Attempt(0, 0.2, True), Attempt(1, 6, False), Attempt(7, 12, False)]
+    d = downtime(tail)
+    assert d["open_at_end"] and d["spans"] == [[0.2, 12]] and d["seconds"] == 11.8
+    # never served: from the first attempt
+    assert downtime([Attempt(5, 10, False), Attempt(11, 11.5, True)])["spans"] == [[5, 11.5]]

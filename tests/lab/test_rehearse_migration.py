@@ -1,0 +1,74 @@
+"""The rehearsed migration, end to end on the lab, as `make rehearse-migration` runs it:
+the suite on Heartbeat, a data set through the VIP, the in-place migration to Corosync +
+Pacemaker with its downtime measured, the suite on Pacemaker, every file and the VM disk
+checked, and the comparison page opened in Chromium. Two suite runs under TCG: ~1 h."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.lab.labctl import LAB_MARKS, REPO
+from tests.unit.test_compare_browser import Rows, dump_dom
+from tests.unit.test_report_browser import CHROMIUM
+
+pytestmark = LAB_MARKS
+FILES = 200
+
+
+@pytest.mark.timeout(4 * 3600)
+def test_rehearsed_migration_keeps_every_file_and_the_vm(tmp_path: Path):
+    out = tmp_path / "rehearsal"
+    proc = subprocess.run([sys.executable, "-m", "lab.rehearse", "--out", str(out),
+                           "--files", str(FILES)], cwd=REPO, capture_output=True, text=True,
+                          timeout=4 * 3600 - 120)
+    assert proc.returncode == 0, f"rehearse: {proc.stderr.strip()[-2000:]}"
+    # every step printed with its duration
+    assert re.search(r"migration \(fixtures/migration.py\): done in \d+\.\d s", proc.stdout)
+
+    state = json.loads((out / "rehearsal.json").read_text())
+    assert all(s["ok"] for s in state["steps"]), state["steps"]
+    assert state["before"]["verdict"] and state["after"]["verdict"]
+    assert state["dataset"]["files"] == FILES and state["dataset"]["intact"] == FILES
+    assert state["dataset"]["missing"] == state["dataset"]["corrupt"] == 0
+
+    cmp = json.loads((out / "compare" / "compare.json").read_text())
+    assert (cmp["before"]["cluster_manager"], cmp["after"]["cluster_manager"]) == (
+        "heartbeat", "pacemaker")
+    ch = cmp["change"]
+    assert ch["ok"] and ch["dataset"]["ok"]
+    assert ch["dataset"]["intact"] == FILES and ch["dataset"]["missing"] == 0
+    # the service stopped once (the window) and came back
+    assert ch["downtime"]["outages"] >= 1 and ch["downtime"]["seconds"] > 0
+    assert cmp["summary"]["downtime_s"] == ch["downtime"]["seconds"]
+    windows = [s for s in ch["steps"] if s["in_window"]]
+    assert windows and all(s["seconds"] > 0 for s in ch["steps"])
+    # the downtime lies within the change
+    assert ch["downtime"]["seconds"] <= ch["seconds"]
+    assert {c["name"]: c["ok"] for c in ch["checks"]}["file system UUID kept"]
+    # the configuration moved from Heartbeat's files to Pacemaker's
+    files = {(f["node"], f["path"]): f["status"] for f in cmp["files"]}
+    assert any(p.endswith("corosync.conf") and s != "same" for (_, p), s in files.items())
+
+    # the lab was put back: no VM left, nothing that could pass for the Heartbeat baseline
+    assert not Path("/run/netns/halab").exists()
+    assert not (Path("/var/lib/ha-lab") / "inventory-migrated.yaml").exists()
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed: the page was not opened")
+    dom = dump_dom(out / "compare" / "compare.html", tmp_path / "profile")
+    rows = Rows()
+    rows.feed(dom)
+    assert re.search(r'id="change-verdict">DONE<', dom)
+    text = re.sub(r"<[^>]+>", "", " ".join(re.search(r'<li id="dataset">(.*?)</li>', dom,
+                                                     re.S)[1].split()))
+    assert text.startswith(f"data set {FILES}/{FILES} files intact: 0 missing, 0 corrupt")
+    assert re.search(r'<li id="downtime">downtime <b class="n-downtime">[\d.]+ s</b>', dom)
+    assert len(rows.tables["change-steps"]) == len(ch["steps"]) + 1
+    sides = {r[0]: r[1] for r in rows.tables["sides"][1:]}
+    assert set(sides) == {"before", "after"}
