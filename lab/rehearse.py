@@ -1,6 +1,6 @@
 """The rehearsed migration Heartbeat → Corosync + Pacemaker on the lab (issue 12).
 
-``python -m lab.rehearse [--out DIR] [--files N] [--seed N] [--keep-lab]`` (root;
+``python -m lab.rehearse [--out DIR] [--files N] [--seed N] [--read-only] [--keep-lab]`` (root;
 ``make rehearse-migration``), end to end, every step printed with its duration:
 
 1. ``lab up --manager heartbeat`` and the provisioned-baseline snapshot (as ``make
@@ -103,13 +103,15 @@ def change_record(started: float, ended: float, steps: list[dict], down: dict | 
 
 class Rehearsal:
     def __init__(self, out: Path, files: int, seed: int, keep_lab: bool,
-                 print_: Callable[[str], None] | None = None):
+                 print_: Callable[[str], None] | None = None, read_only: bool = False):
         self.out, self.files, self.seed, self.keep_lab = out, files, seed, keep_lab
+        self.read_only = read_only
         self.t0 = time.monotonic()
         self.steps: list[dict] = []
         self._print = print_ or (lambda s: print(s, flush=True))
         self.runs = out / "runs"
-        self.state: dict = {"out": str(out), "steps": self.steps}
+        self.state: dict = {"out": str(out), "read_only": read_only, "files": files,
+                            "seed": seed, "steps": self.steps}
 
     def say(self, message: str) -> None:
         self._print(f"[rehearse {time.monotonic() - self.t0:6.0f}s] {message}")
@@ -170,7 +172,9 @@ class Rehearsal:
         before = latest.resolve() if latest.exists() else None
         status = self.sh([sys.executable, "-m", "pytest", "suites/", "--inventory",
                           str(inventory), "--reports-dir", str(self.runs),
-                          "-p", "no:cacheprovider", "-q"], f"suite-{label}.log",
+                          "-p", "no:cacheprovider", "-q",
+                          *(["-m", "not disruptive"] if self.read_only else [])],
+                         f"suite-{label}.log",
                          SUITE_TIMEOUT_S, ok=(0, 1), env=env)
         if not latest.exists() or latest.resolve() == before:
             raise RehearsalError(f"the suite ({label}) wrote no report (exit {status}; log "
@@ -434,6 +438,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "reports/rehearsal-<UTC>)")
     p.add_argument("--files", type=int, default=200, help="files in the data set (200)")
     p.add_argument("--seed", type=int, default=None, help="the data set's seed (default: now)")
+    p.add_argument("--read-only", action="store_true",
+                   help="both suite runs without the disruptive controls (as on production; "
+                        "minutes instead of ~20 min each under TCG)")
     p.add_argument("--keep-lab", action="store_true",
                    help="leave the migrated lab running (it is not the Heartbeat baseline)")
     args = p.parse_args(argv)
@@ -455,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
 
     output.private_dir(out)
     seed = args.seed if args.seed is not None else int(time.time())
-    r = Rehearsal(out, args.files, seed, args.keep_lab)
+    r = Rehearsal(out, args.files, seed, args.keep_lab, read_only=args.read_only)
     r.say(f"rehearsal directory {out} (data set: {args.files} files, seed {seed})")
     status = 0
     try:
