@@ -1,0 +1,133 @@
+"""Pacemaker's answers as the suite reads them: crm_mon, the fence history, the SBD header
+and the log lines, on output captured from the lab (tests/unit/data/), and the driver
+behind the manager seam."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from fixtures.manager import manager_for
+from fixtures.manager.heartbeat import Heartbeat
+from fixtures.manager.pacemaker import Pacemaker
+from fixtures.pacemaker import (
+    IDS,
+    PacemakerError,
+    parse_corosync_conf,
+    parse_crm_mon,
+    parse_fence_history,
+    parse_sbd_dump,
+)
+from tests.unit.test_provision_pacemaker import _corosync, _inventory
+
+DATA = Path(__file__).with_name("data")
+
+
+def _read(name: str) -> str:
+    return (DATA / name).read_text()
+
+
+def test_crm_mon_at_the_baseline_group_and_promoted_drbd_on_node1():
+    st = parse_crm_mon(_read("crm_mon-baseline.xml"))
+    assert (st.dc, st.quorate) == ("node1", True)
+    assert {n: (s.online, s.standby, s.unclean) for n, s in st.nodes.items()} == {
+        "node1": (True, False, False), "node2": (True, False, False)}
+    assert st.nodes["node1"].is_dc and st.nodes["node1"].resources_running == 5
+    assert st.group_on(IDS["group"]) == "node1"
+    assert set(st.group_nodes(IDS["group"])) == {IDS["vip"], IDS["fs"], IDS["smbd"], IDS["vm"]}
+    assert st.where(IDS["drbd"], "Promoted") == {"node1"}
+    assert st.where(IDS["drbd"], "Unpromoted") == {"node2"}
+    assert st.where(IDS["fence"]) == {"node2"}
+    assert st.holds_anything("node1") and not st.holds_anything("node2")
+    assert st.failures == []
+
+
+def test_crm_mon_with_node1_stopped_group_on_node2_vm_still_starting():
+    st = parse_crm_mon(_read("crm_mon-node1-stopped.xml"))
+    assert st.dc == "node2" and not st.nodes["node1"].online
+    # the VM was still starting when captured: the group has not fully moved yet
+    assert st.group_on(IDS["group"]) is None
+    assert {r.role for r in st.resource(IDS["vm"])} == {"Starting"}
+    assert all(nodes == {"node2"} for nodes in st.group_nodes(IDS["group"]).values())
+    assert st.where(IDS["drbd"], "Promoted") == {"node2"}
+    assert st.holds_anything("node2") and not st.holds_anything("node1")
+
+
+def test_crm_mon_rejects_what_is_not_its_xml():
+    with pytest.raises(PacemakerError, match="not XML"):
+        parse_crm_mon("crm_mon: Connection to cluster failed: Connection refused")
+    with pytest.raises(PacemakerError, match="pacemaker-result"):
+        parse_crm_mon("<cib/>")
+
+
+def test_fence_history_of_the_lab_reboot_of_node2():
+    events = parse_fence_history(_read("stonith-history-node2-rebooted.xml"))
+    assert len(events) == 1
+    e = events[0]
+    assert (e.target, e.action, e.state, e.origin, e.delegate) == (
+        "node2", "reboot", "success", "node1", "node1")
+    assert e.completed == "2026-11-25 18:27:22Z"
+    assert e.completed_epoch == datetime(2026, 11, 25, 18, 27, 22,
+                                         tzinfo=UTC).timestamp()
+
+
+def test_fence_history_sorted_oldest_first_and_empty_history():
+    xml = """<pacemaker-result api-version="2.25" request="stonith_admin --history *">
+      <list name="fencing history" count="2">
+        <fence_event action="reboot" target="node1" origin="node2" status="success"
+                     delegate="node2" completed="2026-11-25 18:40:00Z"/>
+        <fence_event action="off" target="node2" origin="node1" status="failed"
+                     delegate="node1" completed="2026-11-25 18:30:00 +01:00"/>
+      </list><status code="0" message="OK"/></pacemaker-result>"""
+    events = parse_fence_history(xml)
+    assert [(e.target, e.state) for e in events] == [("node2", "failed"), ("node1", "success")]
+    empty = '<pacemaker-result><list name="fencing history" count="0"/></pacemaker-result>'
+    assert parse_fence_history(empty) == []
+
+
+def test_sbd_dump_of_the_lab_header():
+    assert parse_sbd_dump(_read("sbd-dump.txt")) == {
+        "watchdog": 10, "allocate": 2, "loop": 1, "msgwait": 20}
+    assert parse_sbd_dump("sbd: failed to read header") == {}
+
+
+def test_corosync_conf_parser_rejects_unbalanced_sections():
+    with pytest.raises(PacemakerError, match="not closed"):
+        parse_corosync_conf("totem {\n token: 1\n")
+    with pytest.raises(PacemakerError, match="without a section"):
+        parse_corosync_conf("}\n")
+    text, _ = _corosync(_inventory())
+    assert parse_corosync_conf(text)["totem"]["transport"] == "knet"
+
+
+def _lab_log() -> list[str]:
+    return _read("pacemaker-log-node2-fenced.txt").splitlines()
+
+
+def test_driver_patterns_match_the_lab_log_of_a_fenced_peer():
+    drv = Pacemaker(_inventory())
+    log = _lab_log()
+
+    def first(pattern: str) -> str | None:
+        return next((line for line in log if re.search(pattern, line)), None)
+
+    dead = first(drv.dead_pattern("node2"))
+    assert dead and "Node node2 state is now lost" in dead
+    assert first(drv.dead_pattern("node1")) is None  # the peer named, not any node
+    late = first(drv.late_pattern("node2"))
+    assert late and "Token has not been received in 7500 ms" in late
+    # the warning (75 % of the token) comes before the verdict
+    assert log.index(late) < log.index(dead)
+    done = first(drv.takeover_pattern())
+    assert done and "Result of start operation for vm on node1: ok" in done
+    assert first(drv.split_brain_pattern()) is None
+
+
+def test_manager_for_pacemaker_inventory_is_the_pacemaker_driver():
+    drv = manager_for(_inventory())
+    assert isinstance(drv, Pacemaker)
+    assert drv.name == "pacemaker" and drv.log_path == "/var/log/pacemaker/pacemaker.log"
+    assert isinstance(manager_for(_inventory(manager="heartbeat")), Heartbeat)
