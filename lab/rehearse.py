@@ -231,8 +231,10 @@ def rehearse(r: Rehearsal) -> int:
         raw = yaml.safe_load(hb_path.read_text())
         pm_raw = migrated_inventory(raw, f"/dev/disk/by-id/virtio-{config.SBD_SERIAL}")
         text = yaml.safe_dump(pm_raw, sort_keys=False)
-        output.write_text(pm_path, text)
-        output.write_text(r.out / MIGRATED_NAME, text)
+        # written as is: the report writer's redaction takes `key: <path>` for a secret
+        for path in (pm_path, r.out / MIGRATED_NAME):
+            path.write_text(text)
+            path.chmod(0o600)
         pm = load(pm_path)
         st["note"] = str(pm_path)
     vip, share_name = hb.network.virtual_ip, hb.samba.share
