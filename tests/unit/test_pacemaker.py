@@ -131,3 +131,12 @@ def test_manager_for_pacemaker_inventory_is_the_pacemaker_driver():
     assert isinstance(drv, Pacemaker)
     assert drv.name == "pacemaker" and drv.log_path == "/var/log/pacemaker/pacemaker.log"
     assert isinstance(manager_for(_inventory(manager="heartbeat")), Heartbeat)
+
+
+def test_crm_mons_fence_history_is_read_too():
+    """crm_mon's <fence_history> (lab, after the pulled cable) held node1's fence of node2
+    that stonith_admin's list lacked; the same parser reads it, oldest first."""
+    events = parse_fence_history(_read("crm_mon-fence-history.xml"))
+    assert [(e.target, e.origin, e.state) for e in events] == [
+        ("node1", "node2", "success"), ("node2", "node1", "success")]
+    assert events[1].completed_epoch - events[0].completed_epoch == 365
