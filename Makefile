@@ -19,7 +19,7 @@ REPEAT ?= 1
 # the cluster manager the lab's nodes run: heartbeat (the article's) or pacemaker
 MANAGER ?= heartbeat
 
-.PHONY: acceptance soak test test-fast test-lab venv deps lab-up lab-down lint trend bench clean \
+.PHONY: acceptance soak test test-fast test-lab test-long venv deps lab-up lab-down lint trend bench clean \
         vagrant-box vagrant-up vagrant-acceptance vagrant-down
 
 venv: $(PIP_STAMP)
@@ -94,7 +94,11 @@ DOCTESTS := --doctest-modules fixtures lab
 test: deps venv
 	$(PYTEST) tests/ -m "not lab" -q $(NO_TESTS_OK)
 	$(PYTEST) $(DOCTESTS) -m "not lab" -q $(NO_TESTS_OK)
-	$(PYTEST) tests/ -m lab -q -x $(NO_TESTS_OK)
+	$(PYTEST) tests/ -m "lab and not long" -q -x $(NO_TESTS_OK)
+
+# the whole migration rehearsal and the Pacemaker lab tests (tens of minutes each)
+test-long: deps venv
+	$(PYTEST) tests/ -m long -v -x
 
 test-fast: venv
 	$(PYTEST) tests/ -m "not lab" -q

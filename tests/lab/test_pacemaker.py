@@ -17,7 +17,7 @@ from fixtures.cluster import Cluster
 from fixtures.provision import provision
 from fixtures.timing import wait_for
 
-pytestmark = LAB_MARKS
+pytestmark = [*LAB_MARKS, pytest.mark.long]
 
 
 @pytest.fixture(scope="module")

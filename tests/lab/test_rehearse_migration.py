@@ -17,7 +17,7 @@ from tests.lab.labctl import LAB_MARKS, REPO
 from tests.unit.test_compare_browser import Rows, dump_dom
 from tests.unit.test_report_browser import CHROMIUM
 
-pytestmark = LAB_MARKS
+pytestmark = [*LAB_MARKS, pytest.mark.long]
 FILES = 200
 
 
