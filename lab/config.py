@@ -19,6 +19,12 @@ DATA_DISK_BYTES = 1024**3
 SBD_DISK_BYTES = 8 * 1024**2
 # Its serial: the guests see it as /dev/disk/by-id/virtio-<serial>.
 SBD_SERIAL = "sbd"
+# priority-fencing-delay on TCG nodes (s). The holder of the group must have fenced its
+# peer before the peer's delayed fence fires, or both nodes reset. Measured on TCG: the
+# holder, not the DC, requested its fence 5.5 s after the peer did, its device query took
+# 10 s, and a fence through SBD reset its target 36 s after the request; at 15 s (the
+# schema's default, for KVM or hardware) the pulled cable reset both nodes.
+TCG_PRIORITY_FENCING_DELAY_S = 45
 # Under TCG a node needs ~15-30 s to SSH; 180 s leaves room for a loaded host.
 SSH_TIMEOUT_S = 180.0
 # Root of the repository holding the lab package (the fault hooks cd there).

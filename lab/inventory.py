@@ -78,7 +78,8 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
     ``provision``: False when the nodes were restored from a provisioned snapshot.
     ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key.
     ``manager``: the cluster manager; Pacemaker fences with SBD on the disk both lab nodes
-    share (lab/qemu.py), the other fencing values are the schema's defaults."""
+    share (lab/qemu.py), with a longer priority-fencing-delay on TCG nodes; the other
+    fencing values are the schema's defaults."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
     if manager not in MANAGERS:
@@ -107,6 +108,8 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
     }
     if manager == "pacemaker":
         inv["fencing"] = {"sbd_device": f"/dev/disk/by-id/virtio-{config.SBD_SERIAL}"}
+        if accel == "tcg":  # the fence race must be won on slow nodes too (lab/config.py)
+            inv["fencing"]["priority_fencing_delay"] = config.TCG_PRIORITY_FENCING_DELAY_S
     inv["budgets"] = budgets
     return inv
 

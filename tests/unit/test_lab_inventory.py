@@ -93,8 +93,12 @@ def test_pacemaker_fences_with_sbd_on_the_shared_disk(tmp_path: Path) -> None:
 
     inv = inventory.build(KEY, "tcg", budgets=CALIBRATED, manager="pacemaker")
     assert inv["cluster_manager"] == "pacemaker"
-    # the disk lab/qemu.py attaches to both nodes with serial "sbd"; the rest are defaults
-    assert inv["fencing"] == {"sbd_device": "/dev/disk/by-id/virtio-sbd"}
+    # the disk lab/qemu.py attaches to both nodes with serial "sbd"; on TCG a delay the
+    # holder's slow fence fits in; the rest are defaults
+    assert inv["fencing"] == {"sbd_device": "/dev/disk/by-id/virtio-sbd",
+                              "priority_fencing_delay": 45}
+    kvm = inventory.build(KEY, "kvm", manager="pacemaker")
+    assert kvm["fencing"] == {"sbd_device": "/dev/disk/by-id/virtio-sbd"}
     assert "fencing" not in inventory.build(KEY, "tcg", budgets=CALIBRATED)
     model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
     assert model.cluster_manager == "pacemaker"

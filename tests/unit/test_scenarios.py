@@ -193,3 +193,38 @@ def test_smb02_fails_when_the_bytes_read_back_are_not_the_bytes_written():
             smb_suite._files_survive(sc, inv)
     finally:
         deactivate(token)
+
+
+def test_a_test_using_a_scenario_gets_its_timeline_and_summary_as_evidence():
+    """The why behind a slow figure: every test that reads a scenario carries its
+    timeline (fault, probes, log lines) and its one-line summary, once each."""
+    from fixtures.evidence import Evidence, activate, deactivate
+    from fixtures.samba import WriterReport
+
+    t0 = 1_795_642_427.0
+    timeline = Timeline("heartbeat-stop", t0 - 1)
+    timeline.add("fault", "pacemaker stop", "node1", at=t0)
+    sc = HeartbeatStop(timeline, writer=WriterReport())
+    sc.t0, sc.node2_serves = t0, t0 + 59.5
+    ev = Evidence()
+    token = activate(ev)
+    try:
+        sc.require()
+        sc.require()  # a second reader in the same test adds nothing twice
+    finally:
+        deactivate(token)
+    assert ev.timelines == [timeline]
+    assert len(ev.notes) == 1 and "node2_serves: t0+59.50s" in ev.notes[0]
+    sc.error = "node2 never took over"
+    token = activate(Evidence())
+    try:
+        with pytest.raises(AssertionError, match="did not complete: node2 never took over"):
+            sc.require()
+        assert evidence_of_now().timelines == [timeline]  # failed, yet with its evidence
+    finally:
+        deactivate(token)
+
+
+def evidence_of_now():
+    from fixtures.evidence import current
+    return current()
