@@ -344,6 +344,10 @@ def test_pulled_cable_exactly_one_node_survives_and_the_fenced_one_rejoins(
                          budget=budgets.heal_after_reconnect)
     healed = sc.figure("DRBD healthy after the cable is back", sc.drbd_healthy_again,
                        sc.link_up, budget=budgets.heal_after_reconnect)
+    assert not (sc.node1_rebooted and sc.node2_rebooted), (
+        "both nodes were reset (their boot ids changed): nobody won the fence race, the "
+        f"delayed fence of node1 fired before node1's own fence of node2 was done ({sc.fence}); "
+        f"priority-fencing-delay is {inventory.fencing.priority_fencing_delay}s")
     assert fenced is not None, f"no confirmed fence after the cable was pulled: {sc.fence}"
     assert sc.fenced_node == n2, (
         f"the fence race fenced {sc.fenced_node}, not {n2}: the node holding the group lost "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -96,7 +99,11 @@ def test_resource_scripts_and_watcher_are_valid_shell(tmp_path):
         "samba": render("resource.d-samba.j2", **_vars(inv, 0)),
         "libvirtd": render("resource.d-libvirtd.j2", **_vars(inv, 0)),
         "watch": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
-                        vip="192.168.1.3", mount_point="/var/lib/vmware", vm_name="hademo"),
+                        ha_log_noise="", vip="192.168.1.3", mount_point="/var/lib/vmware",
+                        vm_name="hademo"),
+        "watch-pacemaker": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
+                                  ha_log_noise="\t(info|debug): ", vip="192.168.1.3",
+                                  mount_point="/var/lib/vmware", vm_name="hademo"),
     }
     for name, text in scripts.items():
         path = tmp_path / name
@@ -132,3 +139,35 @@ def test_the_labs_inventory_loads_with_the_suites_schema(tmp_path):
     inv = load(path)
     assert inv.disposable and inv.provision and inv.netns == "halab"
     assert inv.primary.name == "node1" and inv.nodes[1].faults.power_off
+
+
+def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
+    """Pacemaker's info lines never leave the node (they cost a slow node CPU and buried
+    a failover's timeline); its notices and the resource agents' lines do. The rendered
+    script runs here for real against a log file."""
+    from fixtures.manager.pacemaker import Pacemaker
+
+    log = tmp_path / "pacemaker.log"
+    log.write_text("")
+    script = tmp_path / "watch.sh"
+    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log),
+                             ha_log_noise=Pacemaker.log_noise, vip="192.0.2.1",
+                             mount_point="/nowhere", vm_name="hademo"))
+    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
+        try:
+            time.sleep(1.0)  # tail -F is following
+            with log.open("a") as f:
+                f.write("Nov 25 node2 pacemaker-based [342] (cib_perform_op) \tinfo: Diff\n"
+                        "Nov 25 node2 pacemaker-controld [347] (execute_rsc_action) \tnotice: "
+                        "Initiating start operation vm_start_0\n"
+                        "Nov 25 node2 IPaddr2(vip)[7254]:    INFO: Adding inet address\n")
+            time.sleep(1.5)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+        out = proc.stdout.read()
+    logged = [line.split(" ", 2)[2] for line in out.splitlines() if line.startswith("L ")]
+    assert logged == [
+        "Nov 25 node2 pacemaker-controld [347] (execute_rsc_action) \tnotice: "
+        "Initiating start operation vm_start_0",
+        "Nov 25 node2 IPaddr2(vip)[7254]:    INFO: Adding inet address"], out
