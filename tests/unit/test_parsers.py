@@ -158,3 +158,12 @@ def test_boot_findings_on_pacemaker_want_its_stack_and_no_drbd_service():
                          False, "pacemaker") == [
         "node2: SBD fencing is not enabled at boot (sbd disabled)",
         "node2: drbd is enabled at boot; pacemaker alone starts it"]
+
+
+def test_proc_drbd_standalone_and_diskless_is_a_resource_brought_down_not_a_split_brain():
+    # as Pacemaker leaves node 1 after its start took the resource down (role flip restore)
+    text = PROC_SPLIT.replace("ds:UpToDate/DUnknown", "ds:Diskless/DUnknown").replace(
+        "ro:Primary/Unknown", "ro:Secondary/Unknown")
+    state = parse_proc_drbd(text)[0]
+    assert state.down and not state.split_brain
+    assert parse_proc_drbd(PROC_SPLIT)[0].down is False
