@@ -165,3 +165,16 @@ def test_broken_run_is_named(tmp_path: Path, capsys, monkeypatch):
     assert main(["compare", "broken", "lab-0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"compare: {root / 'broken' / 'compliance.json'}: missing or malformed 'cluster'"
+
+
+def test_runs_kept_apart_for_a_change_still_get_the_clusters_history(tmp_path: Path, capsys):
+    """The samba-upgrade demonstration kept its two runs in reports/samba-upgrade-demo/:
+    the spreads still come from the cluster's runs in the reports directory."""
+    root = reports(tmp_path)
+    apart = root / "samba-upgrade-demo"
+    a = add(apart, "before", 10, takeover=12.0, seed=7)
+    b = add(apart, "after", 11, takeover=12.0, seed=7)
+    assert main(["compare", str(a), str(b), "--reports-dir", str(root)]) == 0
+    doc = json.loads((apart / "compare-before--after" / "compare.json").read_text())
+    assert doc["history_runs"] == 3
+    capsys.readouterr()
