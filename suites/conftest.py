@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from fixtures import evidence
+from fixtures import evidence, pacemaker
 from fixtures.cluster import Cluster
 from fixtures.errors import CLUSTER_ERRORS
 from fixtures.evidence import RUN_KEY, RunInfo
@@ -46,7 +46,7 @@ MANAGER_ARTEFACTS = {
         "pacemaker-log.txt": "tail -n 600 /var/log/pacemaker/pacemaker.log 2>&1",
         "crm_mon.txt": "crm_mon --one-shot --inactive --show-detail 2>&1",
         "fence-history.txt": "stonith_admin --history '*' --verbose 2>&1",
-        "sbd-list.txt": "sbd list 2>&1",
+        "sbd-list.txt": f"{pacemaker.SBD_LIST} 2>&1",
         "corosync.conf.txt": "cat /etc/corosync/corosync.conf",
         "cib.crm.txt": "crm configure show 2>&1",
     },

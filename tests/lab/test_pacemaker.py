@@ -47,7 +47,7 @@ def test_blank_nodes_are_provisioned_to_the_baseline_on_pacemaker(blank_cluster,
     assert status is not None and status.quorate
     assert status.group_on(pacemaker.IDS["group"]) == blank_cluster.node1.name
     assert all(n.online and not n.standby for n in status.nodes.values()), status.nodes
-    slots = blank_cluster.node1.run("sbd list", check=True).stdout
+    slots = blank_cluster.node1.run(pacemaker.SBD_LIST, check=True).stdout
     assert blank_cluster.node1.name in slots and blank_cluster.node2.name in slots, slots
 
 
