@@ -96,7 +96,7 @@ test: deps venv
 	$(PYTEST) $(DOCTESTS) -m "not lab" -q $(NO_TESTS_OK)
 	$(PYTEST) tests/ -m "lab and not long" -q -x $(NO_TESTS_OK)
 
-# the whole migration rehearsal and the Pacemaker lab tests (tens of minutes each)
+# the whole migration rehearsal (about an hour of lab time)
 test-long: deps venv
 	$(PYTEST) tests/ -m long -v -x
 
