@@ -193,13 +193,6 @@ def wait_ssh(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock) 
     return reached
 
 
-def _node_accel(node: LabNode, default: str) -> str:
-    try:
-        return qemu.paths(node).accel_file.read_text().strip() or default
-    except OSError:
-        return default
-
-
 def _timeserver_pidfile() -> Path:
     return config.state_root() / "timeserver.pid"
 
@@ -374,7 +367,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         data = inventory.load_raw(path)
     except (OSError, ValueError) as exc:
         raise LabError(f"inventory {path}: {exc}") from None
-    accel = _node_accel(config.NODES[0], "tcg")
+    accel = qemu.node_accel(config.NODES[0], "tcg")
     manager = str(data.get("cluster_manager", "heartbeat"))
     key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")), manager)
     if args.action == "status":
@@ -445,7 +438,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"{node.name}: off")
             continue
         answers = netns.exists() and img.is_ready() and ssh_answers(node, img.key, 3)
-        print(f"{node.name}: running pid {pid} accel {_node_accel(node, '?')} "
+        print(f"{node.name}: running pid {pid} accel {qemu.node_accel(node, '?')} "
               f"rss {qemu.rss_mib(pid):.0f} MiB ssh {'yes' if answers else 'no'}")
     return 0
 
@@ -477,7 +470,7 @@ def cmd_power(args: argparse.Namespace) -> int:
         img = _require_lab()
         if qemu.running_pid(node) is None:
             preflight.check_memory(config.NODE_MEMORY_MIB * 1024**2 + 512 * 1024**2)
-        accel = _node_accel(node, "") or accel_mod.choose(img, clock)
+        accel = qemu.node_accel(node, "") or accel_mod.choose(img, clock)
         pid = qemu.start(node, img, accel)
         print(f"{node.name}: power on (pid {pid}, {accel})", flush=True)
     if args.wait:

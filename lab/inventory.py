@@ -68,6 +68,22 @@ def node_entry(node: LabNode, key: Path, python: str, repo: Path,
     }
 
 
+def pacemaker_fencing(accel: str) -> dict[str, object]:
+    """The lab's fencing settings for Pacemaker (pure): SBD on the disk both nodes share
+    (lab/qemu.py) and, on TCG nodes, the longer priority-fencing-delay the fence race needs
+    there (lab/config.py); the rest are the schema's defaults.
+
+    >>> pacemaker_fencing("kvm")
+    {'sbd_device': '/dev/disk/by-id/virtio-sbd'}
+    >>> pacemaker_fencing("tcg")["priority_fencing_delay"]
+    45
+    """
+    fencing: dict[str, object] = {"sbd_device": f"/dev/disk/by-id/virtio-{config.SBD_SERIAL}"}
+    if accel == "tcg":
+        fencing["priority_fencing_delay"] = config.TCG_PRIORITY_FENCING_DELAY_S
+    return fencing
+
+
 def build(key: Path, accel: str, profile: str = "hardened", python: str | None = None,
           repo: Path | None = None, budgets: dict[str, object] | None = None,
           provision: bool = True,
@@ -107,9 +123,7 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
         },
     }
     if manager == "pacemaker":
-        inv["fencing"] = {"sbd_device": f"/dev/disk/by-id/virtio-{config.SBD_SERIAL}"}
-        if accel == "tcg":  # the fence race must be won on slow nodes too (lab/config.py)
-            inv["fencing"]["priority_fencing_delay"] = config.TCG_PRIORITY_FENCING_DELAY_S
+        inv["fencing"] = pacemaker_fencing(accel)
     inv["budgets"] = budgets
     return inv
 

@@ -95,6 +95,14 @@ def sbd_disk_args(sbd_disk: Path) -> list[str]:
     ]
 
 
+def node_accel(node: LabNode, default: str) -> str:
+    """The accelerator ``node`` was last started with (its state file), else ``default``."""
+    try:
+        return paths(node).accel_file.read_text().strip() or default
+    except OSError:
+        return default
+
+
 def watchdog_args() -> list[str]:
     """The emulated hardware watchdog sbd pets (/dev/watchdog): a node that stops petting
     it is reset, like a fenced node."""

@@ -38,7 +38,8 @@ from pathlib import Path
 
 import yaml
 
-from lab import config
+from lab import config, qemu
+from lab import inventory as lab_inventory
 
 MIGRATED_NAME = "inventory-migrated.yaml"
 SUITE_TIMEOUT_S = 3 * 3600.0
@@ -55,12 +56,14 @@ class RehearsalError(Exception):
 # -- pure parts ----------------------------------------------------------------------------
 
 
-def migrated_inventory(raw: dict, sbd_device: str) -> dict:
+def migrated_inventory(raw: dict, fencing: dict) -> dict:
     """The lab's inventory moved to Pacemaker: the same nodes, ``cluster_manager:
-    pacemaker``, SBD fencing on ``sbd_device``, nothing to provision (pure)."""
+    pacemaker``, the lab's ``fencing`` for Pacemaker (lab.inventory.pacemaker_fencing: the
+    same a Pacemaker lab gets, or the fence race is lost on TCG) over any the inventory had,
+    nothing to provision (pure)."""
     out = {k: v for k, v in raw.items() if k not in ("cluster_manager", "fencing", "provision")}
     out["cluster_manager"] = "pacemaker"
-    out["fencing"] = {**(raw.get("fencing") or {}), "sbd_device": sbd_device}
+    out["fencing"] = {**(raw.get("fencing") or {}), **fencing}
     out["provision"] = False
     return out
 
@@ -213,7 +216,6 @@ def rehearse(r: Rehearsal) -> int:
 
     hb_path = config.inventory_path()
     pm_path = config.state_root() / MIGRATED_NAME
-    started = time.time()
 
     # (1) the Heartbeat cluster, its run, the data set
     with r.step("lab up --manager heartbeat"):
@@ -229,7 +231,8 @@ def rehearse(r: Rehearsal) -> int:
     hb = load(hb_path)
     with r.step("inventory of the migrated cluster") as st:
         raw = yaml.safe_load(hb_path.read_text())
-        pm_raw = migrated_inventory(raw, f"/dev/disk/by-id/virtio-{config.SBD_SERIAL}")
+        accel = qemu.node_accel(config.NODES[0], "tcg")
+        pm_raw = migrated_inventory(raw, lab_inventory.pacemaker_fencing(accel))
         text = yaml.safe_dump(pm_raw, sort_keys=False)
         # written as is: the report writer's redaction takes `key: <path>` for a secret
         for path in (pm_path, r.out / MIGRATED_NAME):
@@ -271,6 +274,7 @@ def rehearse(r: Rehearsal) -> int:
         client.start()
         try:
             time.sleep(3)  # served before the window: the client's first writes succeed
+            outcome["started"] = time.time()  # the change: first step to served again
             try:
                 m.run(on_step=lambda res: (mig_steps.append(res.as_record()), r.say(
                     f"  step '{res.title}': {'ok' if res.ok else 'FAILED'} in "
@@ -282,6 +286,7 @@ def rehearse(r: Rehearsal) -> int:
             deadline = time.monotonic() + BACK_S
             while client.acknowledged_since(end) == 0 and time.monotonic() < deadline:
                 time.sleep(1)
+            outcome["ended"] = time.time()
         finally:
             outcome["downtime"] = client.stop()
             m.close()
@@ -380,9 +385,9 @@ def rehearse(r: Rehearsal) -> int:
     ]
     steps = [{"title": s["title"], "seconds": s["seconds"], "ok": s["ok"], "note": s["note"],
               "in_window": s["in_window"]} for s in mig_steps]
-    record = change_record(started, time.time(), steps, down, verify["check"].counts(),
-                           vm_note, not verify["problems"], checks, manifest.total_bytes,
-                           interval)
+    record = change_record(outcome["started"], outcome["ended"], steps, down,
+                           verify["check"].counts(), vm_note, not verify["problems"], checks,
+                           manifest.total_bytes, interval)
     with r.step("comparison of the two runs"):
         output.write_json(run2 / "change.json", record)
         output.write_json(r.out / "change.json", record)
