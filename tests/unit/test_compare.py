@@ -178,3 +178,18 @@ def test_runs_kept_apart_for_a_change_still_get_the_clusters_history(tmp_path: P
     doc = json.loads((apart / "compare-before--after" / "compare.json").read_text())
     assert doc["history_runs"] == 3
     capsys.readouterr()
+
+
+def test_a_change_of_cluster_manager_lines_up_the_figures_named_for_it():
+    # HB-03 names its figure for the manager; across a migration it is the same figure
+    def run(manager: str, value: float) -> dict:
+        return {"cluster_manager": manager, "controls": [{"id": "HB-03", "measurements": [
+            {"name": f"takeover after {manager} stop", "value": value, "unit": "s",
+             "budget": 90.0}]}]}
+
+    rows = changes.compare_figures(run("heartbeat", 62.0), run("pacemaker", 130.1), [])
+    assert [(r["name"], r["before"], r["after"], r["delta"]) for r in rows] == [
+        ("takeover after cluster manager stop", 62.0, 130.1, 68.1)]
+    # one manager on both sides: the names stay the manager's own
+    rows = changes.compare_figures(run("heartbeat", 62.0), run("heartbeat", 63.0), [])
+    assert [r["name"] for r in rows] == ["takeover after heartbeat stop"]
