@@ -2,7 +2,7 @@
 article's cluster on Corosync + Pacemaker with SBD fencing, a second run that changes
 nothing, a fence that really resets a node, and broken CIBs each failed by HB-01.
 
-Slow (boots and provisions the lab under TCG; 19 min here, 7 of 7 passed): marked ``lab``,
+Slow (boots and provisions the lab under TCG; 16-19 min here, 7 of 7 passed): marked ``lab``,
 in ``make test``; needs root.
 """
 
