@@ -25,15 +25,18 @@ def cluster() -> Cluster:
 
 @pytest.mark.timeout(120)
 def test_a_command_longer_than_its_limit_is_cut_at_the_limit(cluster):
+    # the connection is made first: the limit is the command's, not the handshake's
+    assert cluster.node1.run("true", timeout=60).ok
     start = time.monotonic()
-    result = cluster.node1.run("sleep 60", timeout=3)
+    result = cluster.node1.run("sleep 60", timeout=5)
     took = time.monotonic() - start
-    assert result.exit_status is None and "timed out" in result.error
-    assert took < 8, f"a 3 s limit took {took:.1f}s"
+    assert result.exit_status is None and "timed out" in result.error, result.error
+    assert took < 10, f"a 5 s limit took {took:.1f}s"
     # the remote `timeout` ended it on the node too
-    time.sleep(3)
-    assert not cluster.node1.run("pgrep -f '[s]leep 60'", timeout=10).ok
-    assert cluster.node1.run("true", timeout=10).ok, "the node is reached again afterwards"
+    time.sleep(5)
+    left = cluster.node1.run("pgrep -f '[s]leep 60'", timeout=30)
+    assert left.exit_status == 1, f"sleep still runs on the node, or pgrep failed: {left}"
+    assert cluster.node1.run("true", timeout=30).ok, "the node is reached again afterwards"
 
 
 @pytest.mark.timeout(120)
@@ -41,7 +44,7 @@ def test_every_command_is_kept_as_evidence(cluster):
     ev = evidence.Evidence()
     token = evidence.activate(ev)
     try:
-        cluster.node2.run("echo evidence-check", timeout=10)
+        cluster.node2.run("echo evidence-check", timeout=60)
     finally:
         evidence.deactivate(token)
     [record] = ev.commands
@@ -52,7 +55,7 @@ def test_every_command_is_kept_as_evidence(cluster):
 @pytest.mark.timeout(600)
 def test_a_node_powered_off_mid_command_fails_it_within_its_limit(cluster):
     node = cluster.node2
-    assert node.run("true", timeout=10).ok
+    assert node.run("true", timeout=60).ok
     outcome = {}
 
     def long_command() -> None:
@@ -72,5 +75,5 @@ def test_a_node_powered_off_mid_command_fails_it_within_its_limit(cluster):
     deadline = time.monotonic() + cluster.inventory.budgets.scaled.node_boot
     while time.monotonic() < deadline and not node.reachable(5):
         time.sleep(2)
-    assert node.run("uname -n", timeout=10).stdout.strip() == node.name, (
+    assert node.run("uname -n", timeout=30).stdout.strip() == node.name, (
         "the connection did not rebuild itself after the node came back")

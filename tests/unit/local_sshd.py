@@ -9,6 +9,7 @@ Modes:
   banner-hang  sends an SSH banner, then never goes on with the key exchange
   garbage      answers like an HTTP server
   close        closes every connection at once
+  slow-session logs in, then takes 3 s to open each session (a loaded node)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import paramiko
 
-MODES = ("accept", "refuse-auth", "silent", "banner-hang", "garbage", "close")
+MODES = ("accept", "refuse-auth", "silent", "banner-hang", "garbage", "close", "slow-session")
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL + 1)
 
 
@@ -40,8 +41,9 @@ def public_line(path: Path) -> str:
 
 
 class _Server(paramiko.ServerInterface):
-    def __init__(self, accept: bool):
+    def __init__(self, accept: bool, session_delay: float = 0.0):
         self.accept = accept
+        self.session_delay = session_delay
 
     def get_allowed_auths(self, username: str) -> str:
         return "publickey"
@@ -50,6 +52,7 @@ class _Server(paramiko.ServerInterface):
         return paramiko.AUTH_SUCCESSFUL if self.accept else paramiko.AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
+        time.sleep(self.session_delay)
         return paramiko.OPEN_SUCCEEDED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
@@ -106,10 +109,11 @@ class LocalSSHD:
                 conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
             elif self.mode == "banner-hang":
                 conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
-            elif self.mode in ("accept", "refuse-auth"):
+            elif self.mode in ("accept", "refuse-auth", "slow-session"):
                 transport = paramiko.Transport(conn)
                 self._held.append(transport)
                 transport.add_server_key(self.host_key)
-                transport.start_server(server=_Server(self.mode == "accept"))
+                delay = 3.0 if self.mode == "slow-session" else 0.0
+                transport.start_server(server=_Server(self.mode != "refuse-auth", delay))
         except (OSError, EOFError, paramiko.SSHException):
             pass

@@ -1,6 +1,7 @@
 """Node access against a throw-away SSH server on 127.0.0.1: host keys verified on every
 connection (pin, known_hosts plain or hashed, trust on first contact), keys from the
-ssh-agent and passphrase-protected keys, and Node.stream held to the same check."""
+ssh-agent and passphrase-protected keys, Node.stream held to the same check, and a session
+slower than its limit."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import paramiko
 import pytest
 
 from fixtures.inventory import Inventory
-from fixtures.node import HostKeyError, Node, NodeError, fingerprint
+from fixtures.node import CommandTimeout, HostKeyError, Node, NodeError, fingerprint
 from tests.unit.local_sshd import LocalSSHD, make_key, public_line
 
 
@@ -158,3 +159,19 @@ def test_unreachable_is_a_node_error_line(keys, tmp_path):
     n = node(1, tmp_path, key=str(keys["client"]))
     with pytest.raises(NodeError, match=r"^node1: unreachable at 127.0.0.1:1: "):
         n.run("true", timeout=5, check=True, record=False)
+
+
+def test_a_session_slower_than_the_limit_is_a_timeout_not_a_lost_node(keys, tmp_path):
+    # a loaded node can take longer than a short limit just to open the session (CI saw
+    # 3 s): the limit ran out, and the result says so
+    with LocalSSHD("slow-session", keys["host"]) as slow:
+        n = node(slow.port, tmp_path, key=str(keys["client"]), host_key=public_line(keys["host"]))
+        n.transport(timeout=5)
+        start = time.monotonic()
+        r = n.run("true", timeout=1, record=False)
+        took = time.monotonic() - start
+        assert r.exit_status is None and "timed out after 1s" in r.error, r.error
+        assert took < 2.5
+        with pytest.raises(CommandTimeout):
+            n.run("true", timeout=1, check=True, record=False)
+        n.disconnect()
