@@ -132,3 +132,62 @@ def test_malformed_runs_are_skipped_naming_the_file(tmp_path: Path, capsys):
 def test_trend_cli_on_a_missing_dir(tmp_path: Path, capsys):
     assert main(["trend", str(tmp_path / "nope")]) == 2
     assert capsys.readouterr().err.strip() == f"trend: no such file or directory: {tmp_path}/nope"
+
+
+def doc(day: int, figures: dict[str, float], measured: float | None = None,
+        hb09: str = "not applicable") -> dict:
+    """A compliance.json document as trend reads it."""
+    d = {"schema": 1, "cluster": "lab", "started": f"2026-11-2{day}T00:00:00Z",
+         "verdict": "PASS",
+         "controls": [{"id": "HB-03", "status": PASSED, "measurements": [
+             {"name": name, "value": value, "unit": "s"} for name, value in figures.items()]},
+             {"id": "HB-09", "status": hb09, "measurements": []}]}
+    if measured is not None:
+        d["calibration"] = {"measured": measured, "scale": 2 * measured}
+    return d
+
+
+TAKEOVER = "takeover after heartbeat stop"
+
+
+def test_a_wide_figure_the_lab_speed_does_not_cover_is_unexplained(tmp_path: Path):
+    docs = [doc(i, {TAKEOVER: v}, m) for i, (v, m) in enumerate([(60, 1.5), (80, 1.6),
+                                                                  (104, 1.65)])]
+    result = trend.compute(docs)
+    (fig,) = result["figures"]
+    assert fig["spread"] == round(44 / 80, 3) and fig["wide"] and fig["why_kind"] == ""
+    assert result["unexplained"] == [f"HB-03 {TAKEOVER}"]
+    assert "UNEXPLAINED" in trend.text(result)
+    assert "with no cause named: 1 (HB-03 takeover" in trend.text(result)
+    trend.write(result, tmp_path)
+    html = (tmp_path / "trend.html").read_text()
+    assert "1 unexplained" in html and "UNEXPLAINED" in html
+
+
+def test_a_lab_whose_speed_moved_as_much_explains_the_spread():
+    docs = [doc(i, {TAKEOVER: v}, m) for i, (v, m) in enumerate([(60, 1.5), (80, 2.0),
+                                                                  (102, 2.6)])]
+    result = trend.compute(docs)
+    (fig,) = result["figures"]
+    assert fig["why_kind"] == "lab speed" and "x1.70 between runs" in fig["why"]
+    assert result["unexplained"] == [] and result["lab_speed"]["ratio"] == round(2.6 / 1.5, 3)
+
+
+def test_without_calibration_only_jitter_and_the_clusters_own_causes_explain():
+    docs = [doc(i, {TAKEOVER: v, "takeover after link cut": c, "promote": p})
+            for i, (v, c, p) in enumerate([(60, 90, 0.2), (104, 189, 0.9)])]
+    result = trend.compute(docs)
+    figs = {f["name"]: f for f in result["figures"]}
+    assert figs["takeover after link cut"]["why_kind"] == "cluster"
+    assert "ipfail" in figs["takeover after link cut"]["why"]
+    assert figs["promote"]["why_kind"] == "jitter"
+    assert result["lab_speed"] is None and result["unexplained"] == [f"HB-03 {TAKEOVER}"]
+
+
+def test_a_steady_figure_is_not_wide_and_not_applicable_is_not_not_run():
+    result = trend.compute([doc(i, {TAKEOVER: v}) for i, v in enumerate([80, 90, 95])])
+    (fig,) = result["figures"]
+    assert fig["spread"] == round(15 / 90, 3) and not fig["wide"] and fig["why"] == ""
+    hb09 = {c["id"]: c for c in result["controls"]}["HB-09"]
+    assert (hb09["not_applicable"], hb09["not_run"], hb09["history"][0]) == (
+        3, 0, "not applicable")
