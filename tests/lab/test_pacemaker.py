@@ -92,10 +92,10 @@ CIB_BREAKAGES = [
     pytest.param("crm_attribute --type crm_config --name stonith-enabled --update false",
                  "stonith-enabled is false", id="fencing-disabled"),
     pytest.param("cibadmin --delete --scope constraints"
-                 " --xml-text '<rsc_colocation id=\"ha-group-with-promoted\"/>'",
+                 f" --xml-text '<rsc_colocation id=\"{pacemaker.IDS['group']}-with-promoted\"/>'",
                  "is not colocated", id="colocation-with-promoted-removed"),
     pytest.param("cibadmin --delete --scope constraints"
-                 " --xml-text '<rsc_order id=\"ha-group-after-promote\"/>'",
+                 f" --xml-text '<rsc_order id=\"{pacemaker.IDS['group']}-after-promote\"/>'",
                  "is not ordered", id="group-not-ordered-after-promote"),
 ]
 MAINTENANCE = "crm_attribute --type crm_config --name maintenance-mode --update %s"
