@@ -3,7 +3,7 @@ mounted, holding the VIP) with and without the probes that run during the suite'
 scenarios, interleaved on the same lab.
 
 Usage (root): python bench/observer_cost.py [--pairs N]
-Takes /tmp/ha-vm.lock itself; needs the lab up and provisioned. About 4-5 min per pair
+Takes /tmp/ha-vm.lock itself; needs the lab up and provisioned. About 10 min per pair
 under TCG (takeover, failback, baseline).
 
 The instrument, the same in both arms, costs nothing while it waits: `ip monitor
