@@ -2,7 +2,7 @@
 mounted, holding the VIP) with and without the probes that run during the suite's
 scenarios, interleaved on the same lab.
 
-Usage (root): python bench/observer_cost.py [--pairs N]
+Usage (root): python bench/observer_cost.py [--pairs N] [--probes watcher,smb,console]
 Takes /tmp/ha-vm.lock itself; needs the lab up and provisioned. About 10 min per pair
 under TCG (takeover, failback, baseline).
 
