@@ -75,15 +75,16 @@ def takeover(cluster: Cluster, probes: bool,
     try:
         if not listening.wait(30):
             sys.exit("observer_cost: node2's address monitor did not start in 30 s")
-        if probes and "watcher" in which:
+        active = which if probes else ()
+        if "watcher" in active:
             watcher = ClusterWatcher(cluster, timeline).start()
-        if probes and "smb" in which:
+        if "smb" in active:
             smb = SmbWriter(inv.network.virtual_ip, inv.samba.share,
                             f"observer-cost-{uuid.uuid4().hex[:6]}", timeline).start()
-        if probes and "console" in which:
+        if "console" in active:
             prober = ConsoleProber(inv.network.virtual_ip, inv.hypervisor.console_port,
                                    timeline).start()
-        if probes:
+        if active:
             time.sleep(2)  # the probes settle into their rhythm, as in a scenario
         cpu0, t0 = time.process_time(), time.time()
         heartbeat.stop(n1)
