@@ -10,7 +10,7 @@ The instrument, the same in both arms, costs nothing while it waits: `ip monitor
 address` on node 2, blocked on a netlink socket until the kernel announces the virtual IP
 (the last resource of the group, so node 2 then serves). The "bare" arm runs nothing
 else; the "probes" arm runs every observer of the suite's scenarios: the never-two-owners
-watcher (a shell loop on each node every 0.25 s, and the manager's log), the SMB writer
+watcher (one process on each node sampling every 0.25 s, and the manager's log), the SMB writer
 and the console prober. Their share is (probes - bare) / bare of the median takeover.
 """
 

@@ -14,6 +14,7 @@ import yaml
 from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
 from fixtures.inventory import Inventory, load
 from fixtures.provision.templates import render
+from fixtures.watch import parse_line
 
 
 def _inventory(profile: str) -> Inventory:
@@ -171,3 +172,58 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
         "Nov 25 node2 pacemaker-controld [347] (execute_rsc_action) \tnotice: "
         "Initiating start operation vm_start_0",
         "Nov 25 node2 IPaddr2(vip)[7254]:    INFO: Adding inet address"], out
+
+
+def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_path):
+    """The node side runs here for real against a fake /proc: DRBD role and disk states,
+    the VIP as a local /32 in fib_trie, the mount, the VM by libvirt's pid file whose
+    process still names the guest; a change shows in the next samples."""
+    root = tmp_path
+    for d in ("proc/net", "proc/4242", "run/libvirt/qemu"):
+        (root / d).mkdir(parents=True)
+    (root / "proc/uptime").write_text("100.25 80.00\n")
+    (root / "proc/drbd").write_text(
+        "version: 8.4.11 (api:1/proto:86-101)\n"
+        " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+        "    ns:76 nr:0 dw:76 dr:345 al:3 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n")
+    fib = ("        +-- 192.168.1.0/30 2 0 1\n           |-- 192.168.1.1\n"
+           "              /32 host LOCAL\n")
+    (root / "proc/net/fib_trie").write_text(
+        fib + "           |-- 192.168.1.3\n              /32 host LOCAL\n")
+    (root / "proc/mounts").write_text("/dev/drbd0 /var/lib/vmware ext4 rw 0 0\n")
+    (root / "run/libvirt/qemu/hademo.pid").write_text("4242")
+    (root / "proc/4242/cmdline").write_bytes(b"/usr/bin/qemu-system-x86_64\0-name\0"
+                                             b"guest=hademo,debug-threads=on\0")
+    log = tmp_path / "ha-log"
+    log.write_text("")
+    script = tmp_path / "watch.sh"
+    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
+                             vip="192.168.1.3", mount_point="/var/lib/vmware",
+                             vm_name="hademo", root=str(root)))
+    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
+        try:
+            time.sleep(1.0)
+            (root / "proc/uptime").write_text("101.50 80.00\n")
+            (root / "proc/drbd").write_text(" 0: cs:WFConnection ro:Secondary/Unknown "
+                                            "ds:UpToDate/DUnknown C r-----\n")
+            (root / "proc/net/fib_trie").write_text(fib)
+            (root / "proc/mounts").write_text("proc /proc proc rw 0 0\n")
+            (root / "proc/4242/cmdline").write_bytes(b"/bin/bash\0")  # the pid was reused
+            with log.open("a") as f:
+                f.write("heartbeat[99]: info: Giving up all HA resources.\n")
+            time.sleep(1.0)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+        out = proc.stdout.read()
+    samples = [parse_line(line) for line in out.splitlines() if line.startswith("S ")]
+    first, last = samples[0], samples[-1]
+    assert (first.uptime, first.role, first.connection, first.disks) == (
+        100.25, "Primary", "Connected", "UpToDate/UpToDate")
+    assert (first.vip, first.mount, first.vm) == (True, True, True)
+    assert (last.uptime, last.role, last.connection, last.disks) == (
+        101.5, "Secondary", "WFConnection", "UpToDate/DUnknown")
+    assert (last.vip, last.mount, last.vm) == (False, False, False)
+    logged = [parse_line(line) for line in out.splitlines() if line.startswith("L ")]
+    assert [(x.uptime, x.text) for x in logged] == [
+        (101.5, "heartbeat[99]: info: Giving up all HA resources.")], out
