@@ -3,8 +3,9 @@ mounted, holding the VIP) with and without the probes that run during the suite'
 scenarios, interleaved on the same lab.
 
 Usage (root): python bench/observer_cost.py [--pairs N] [--probes watcher,smb,console]
+                                             [--steady SECONDS]
 Takes /tmp/ha-vm.lock itself; needs the lab up and provisioned. About 10 min per pair
-under TCG (takeover, failback, baseline).
+under TCG (takeover, failback, baseline), after 2 min of steady-state CPU measure.
 
 The instrument, the same in both arms, costs nothing while it waits: `ip monitor
 address` on node 2, blocked on a netlink socket until the kernel announces the virtual IP
@@ -12,6 +13,9 @@ address` on node 2, blocked on a netlink socket until the kernel announces the v
 else; the "probes" arm runs every observer of the suite's scenarios: the never-two-owners
 watcher (one process on each node sampling every 0.25 s, and the manager's log), the SMB writer
 and the console prober. Their share is (probes - bare) / bare of the median takeover.
+A takeover on TCG varies by tens of seconds from run to run, so the bench first measures
+what the observers cost the nodes directly: each node's busy CPU share with and without
+them while nothing fails.
 """
 
 from __future__ import annotations
@@ -52,6 +56,51 @@ done < "$f"
 
 
 OBSERVERS = ("watcher", "smb", "console")
+
+
+def node_busy(cluster: Cluster) -> dict[str, tuple[int, int]]:
+    """(busy, total) jiffies of each node's CPUs so far, from the first line of /proc/stat."""
+    out = {}
+    for node in cluster:
+        fields = [int(x) for x in node.run("head -1 /proc/stat", timeout=60).stdout.split()[1:]]
+        out[node.name] = (sum(fields) - fields[3] - fields[4], sum(fields))
+    return out
+
+
+def busy_share(cluster: Cluster, seconds: float) -> dict[str, float]:
+    """Each node's busy share (%) of its CPU over ``seconds``."""
+    before = node_busy(cluster)
+    time.sleep(seconds)
+    after = node_busy(cluster)
+    return {n: 100 * (after[n][0] - before[n][0]) / max(1, after[n][1] - before[n][1])
+            for n in before}
+
+
+def steady_cost(cluster: Cluster, which: tuple[str, ...], seconds: float) -> None:
+    """The nodes' CPU spent on the observers while nothing fails: each node's busy share
+    with them minus without them, the arms interleaved twice. Node 1 is busy on its own
+    (it runs the demo VM under TCG), node 2 is the one that takes over."""
+    inv = cluster.inventory
+    for round_ in (1, 2):
+        idle = busy_share(cluster, seconds)
+        timeline = Timeline("observer-cost", time.time())
+        running = []
+        if "watcher" in which:
+            running.append(ClusterWatcher(cluster, timeline).start())
+        if "smb" in which:
+            running.append(SmbWriter(inv.network.virtual_ip, inv.samba.share,
+                                     f"observer-cost-{uuid.uuid4().hex[:6]}", timeline).start())
+        if "console" in which:
+            running.append(ConsoleProber(inv.network.virtual_ip, inv.hypervisor.console_port,
+                                         timeline).start())
+        try:
+            observed = busy_share(cluster, seconds)
+        finally:
+            for probe in running:
+                probe.stop()
+        print(f"steady {round_}: " + "; ".join(
+            f"{n} busy {idle[n]:.1f} % -> {observed[n]:.1f} % ({observed[n] - idle[n]:+.1f})"
+            for n in idle), flush=True)
 
 
 def takeover(cluster: Cluster, probes: bool,
@@ -112,6 +161,8 @@ def takeover(cluster: Cluster, probes: bool,
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=2)
+    ap.add_argument("--steady", type=float, default=30,
+                    help="seconds of each arm of the steady-state CPU measure (0: skip it)")
     ap.add_argument("--probes", default=",".join(OBSERVERS),
                     help=f"the observers of the probes arm, among {','.join(OBSERVERS)}")
     args = ap.parse_args()
@@ -125,6 +176,9 @@ def main() -> int:
         inv = load(DEFAULT_PATH)
         netns.enter(inv.netns)
         cluster = Cluster(inv)
+        if args.steady > 0:
+            baseline.wait(cluster, timeout=300)
+            steady_cost(cluster, which, args.steady)
         for i in range(args.pairs):
             # alternate which arm goes first, so a drift of the host favours neither
             order = (False, True) if i % 2 == 0 else (True, False)
@@ -136,6 +190,8 @@ def main() -> int:
                       + (f" (the watcher saw node2 serve at {watched:.2f} s)" if watched else ""),
                       flush=True)
         cluster.close()
+    if not bare:
+        return 0
     mb, mp = statistics.median(bare), statistics.median(probed)
     print(f"bare (no observer, VIP event only): {bare} median {mb:.2f} s")
     print(f"with {' + '.join(which)}: {probed} median {mp:.2f} s")
