@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import shlex
 import statistics
 import sys
 import threading
@@ -37,6 +38,7 @@ from fixtures.cluster import Cluster  # noqa: E402
 from fixtures.console import ConsoleProber  # noqa: E402
 from fixtures.evidence import Timeline  # noqa: E402
 from fixtures.inventory import DEFAULT_PATH, load  # noqa: E402
+from fixtures.manager import manager_for  # noqa: E402
 from fixtures.samba import SmbWriter  # noqa: E402
 from fixtures.timing import wait_for  # noqa: E402
 from fixtures.watch import ClusterWatcher  # noqa: E402
@@ -103,13 +105,37 @@ def steady_cost(cluster: Cluster, which: tuple[str, ...], seconds: float) -> Non
             for n in idle), flush=True)
 
 
-def takeover(cluster: Cluster, probes: bool,
-             which: tuple[str, ...] = OBSERVERS) -> tuple[float, float | None]:
+def log_lines(cluster: Cluster) -> dict[str, int]:
+    """How many lines each node's heartbeat log has now."""
+    log = shlex.quote(manager_for(cluster.inventory).log_path)
+    return {n.name: int(n.run(f"wc -l < {log}", timeout=60, check=True).stdout)
+            for n in cluster}
+
+
+def steps_since(cluster: Cluster, since: dict[str, int]) -> list[tuple[str, int]]:
+    """The handover's steps (fixtures.heartbeat.handover_steps) in the lines both logs
+    gained since ``since``; read after the takeover, so they cost it nothing."""
+    log = shlex.quote(manager_for(cluster.inventory).log_path)
+
+    def new_lines(node) -> list[str]:
+        return node.run(f"tail -n +{since[node.name] + 1} {log}",
+                        timeout=60).stdout.splitlines()
+
+    # node 2 logs the end of its acquisition a second or two after the VIP is up
+    wait_for(lambda: any("foreign resources acquired" in line
+                         for line in new_lines(cluster.node2)), 60, 2)
+    return heartbeat.handover_steps(new_lines(cluster.node1), new_lines(cluster.node2))
+
+
+def takeover(cluster: Cluster, probes: bool, which: tuple[str, ...] = OBSERVERS
+             ) -> tuple[float, float | None, list[tuple[str, int]]]:
     """(seconds from `heartbeat stop` on node 1 to the VIP on node 2, the watcher's own
-    figure when it ran); back at baseline after."""
+    figure when it ran, the handover's steps from heartbeat's logs); back at baseline
+    after."""
     inv = cluster.inventory
     n1, n2 = cluster.node1, cluster.node2
     baseline.wait(cluster, timeout=300)
+    lines_before = log_lines(cluster)
     seen: dict[str, float] = {}
     listening, up = threading.Event(), threading.Event()
 
@@ -145,6 +171,7 @@ def takeover(cluster: Cluster, probes: bool,
         watched = None
         if watcher is not None:
             watched = wait_for(lambda: watcher.first(n2.name, lambda s: s.serving, t0), 30)
+        steps = steps_since(cluster, lines_before)
     finally:
         for probe in (watcher, prober, smb):
             if probe is not None:
@@ -155,7 +182,10 @@ def takeover(cluster: Cluster, probes: bool,
     took = seen["up"] - t0
     print(f"  host CPU of the suite's process during the takeover: {host_cpu:.1f} s"
           f" ({host_cpu / took * 100:.0f} % of one core)", flush=True)
-    return round(took, 2), None if watched is None else round(watched - t0, 2)
+    if steps:
+        print("  steps (heartbeat's log, whole seconds): "
+              + ", ".join(f"{name} {sec}" for name, sec in steps), flush=True)
+    return round(took, 2), None if watched is None else round(watched - t0, 2), steps
 
 
 def main() -> int:
@@ -171,6 +201,7 @@ def main() -> int:
         sys.exit(f"observer_cost: --probes takes some of {','.join(OBSERVERS)}")
     bare: list[float] = []
     probed: list[float] = []
+    steps: dict[bool, list[dict[str, int]]] = {False: [], True: []}
     with open(VM_LOCK, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         inv = load(DEFAULT_PATH)
@@ -183,8 +214,10 @@ def main() -> int:
             # alternate which arm goes first, so a drift of the host favours neither
             order = (False, True) if i % 2 == 0 else (True, False)
             for probes in order:
-                took, watched = takeover(cluster, probes, which)
+                took, watched, seen_steps = takeover(cluster, probes, which)
                 (probed if probes else bare).append(took)
+                if seen_steps:
+                    steps[probes].append(dict(seen_steps))
                 print(f"pair {i + 1}: takeover {'with probes' if probes else 'bare':11s} "
                       f"{took:6.2f} s"
                       + (f" (the watcher saw node2 serve at {watched:.2f} s)" if watched else ""),
@@ -196,6 +229,12 @@ def main() -> int:
     print(f"bare (no observer, VIP event only): {bare} median {mb:.2f} s")
     print(f"with {' + '.join(which)}: {probed} median {mp:.2f} s")
     print(f"the observers' share of a takeover: {(mp - mb) / mb * 100:+.1f} %")
+    if steps[False] and steps[True]:
+        print("where it went, median seconds per step (bare -> with the observers):")
+        for name in steps[False][0]:
+            b = statistics.median(s.get(name, 0) for s in steps[False])
+            o = statistics.median(s.get(name, 0) for s in steps[True])
+            print(f"  {name:34s} {b:5.1f} -> {o:5.1f} ({o - b:+.1f})")
     return 0
 
 

@@ -3,8 +3,10 @@ and the watcher's lines."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fixtures.drbd import parse_drbdadm_status, parse_proc_drbd, proc_drbd_version
-from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
+from fixtures.heartbeat import handover_steps, parse_authkeys, parse_ha_cf, parse_haresources
 from fixtures.watch import LogLine, Sample, _spans, parse_line
 
 PROC_SYNCING = """version: 8.4.11 (api:1/proto:86-101)
@@ -167,3 +169,30 @@ def test_proc_drbd_standalone_and_diskless_is_a_resource_brought_down_not_a_spli
     state = parse_proc_drbd(text)[0]
     assert state.down and not state.split_brain
     assert parse_proc_drbd(PROC_SPLIT)[0].down is False
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_heartbeat_stop_handover_splits_into_release_gap_and_acquisition():
+    """Lines of the lab's ha-log during HB-03 (2026-11-26, 64.4 s to node 2 serving):
+    every resource's step in order, summing to the handover's 66 s in heartbeat's
+    whole-second stamps."""
+    off = (DATA / "ha-log-heartbeat-stop-node1.txt").read_text().splitlines()
+    on = (DATA / "ha-log-heartbeat-stop-node2.txt").read_text().splitlines()
+    steps = handover_steps(off, on)
+    assert [name for name, _ in steps] == [
+        "release: before the first stop", "release: IPaddr2", "release: vmstart",
+        "release: libvirtd", "release: samba", "release: Filesystem", "release: drbddisk",
+        "handover to node 2", "acquire: before the first start", "acquire: drbddisk",
+        "acquire: Filesystem", "acquire: samba", "acquire: libvirtd", "acquire: vmstart",
+        "acquire: IPaddr2"]
+    assert dict(steps)["release: vmstart"] == 11 and dict(steps)["acquire: vmstart"] == 15
+    assert sum(s for _, s in steps) == 66
+
+
+def test_no_handover_steps_without_both_nodes_marks():
+    off = (DATA / "ha-log-heartbeat-stop-node1.txt").read_text().splitlines()
+    assert handover_steps(off, []) == []
+    assert handover_steps([], off) == []
+    assert handover_steps(off[:-4], off) == []  # node 1 never said it relinquished
