@@ -60,6 +60,21 @@ done < "$f"
 OBSERVERS = ("watcher", "smb", "console")
 
 
+def start_observers(cluster: Cluster, which: tuple[str, ...], timeline: Timeline) -> dict:
+    """Start the observers named in ``which`` as a scenario runs them: {name: observer}."""
+    inv = cluster.inventory
+    running: dict = {}
+    if "watcher" in which:
+        running["watcher"] = ClusterWatcher(cluster, timeline).start()
+    if "smb" in which:
+        running["smb"] = SmbWriter(inv.network.virtual_ip, inv.samba.share,
+                                   f"observer-cost-{uuid.uuid4().hex[:6]}", timeline).start()
+    if "console" in which:
+        running["console"] = ConsoleProber(inv.network.virtual_ip,
+                                           inv.hypervisor.console_port, timeline).start()
+    return running
+
+
 def node_busy(cluster: Cluster) -> dict[str, tuple[int, int]]:
     """(busy, total) jiffies of each node's CPUs so far, from the first line of /proc/stat."""
     out = {}
@@ -82,49 +97,43 @@ def steady_cost(cluster: Cluster, which: tuple[str, ...], seconds: float) -> Non
     """The nodes' CPU spent on the observers while nothing fails: each node's busy share
     with them minus without them, the arms interleaved twice. Node 1 is busy on its own
     (it runs the demo VM under TCG), node 2 is the one that takes over."""
-    inv = cluster.inventory
     for round_ in (1, 2):
         idle = busy_share(cluster, seconds)
-        timeline = Timeline("observer-cost", time.time())
-        running = []
-        if "watcher" in which:
-            running.append(ClusterWatcher(cluster, timeline).start())
-        if "smb" in which:
-            running.append(SmbWriter(inv.network.virtual_ip, inv.samba.share,
-                                     f"observer-cost-{uuid.uuid4().hex[:6]}", timeline).start())
-        if "console" in which:
-            running.append(ConsoleProber(inv.network.virtual_ip, inv.hypervisor.console_port,
-                                         timeline).start())
+        running = start_observers(cluster, which, Timeline("observer-cost", time.time()))
         try:
             observed = busy_share(cluster, seconds)
         finally:
-            for probe in running:
+            for probe in running.values():
                 probe.stop()
         print(f"steady {round_}: " + "; ".join(
             f"{n} busy {idle[n]:.1f} % -> {observed[n]:.1f} % ({observed[n] - idle[n]:+.1f})"
             for n in idle), flush=True)
 
 
+def _log(cluster: Cluster) -> str:
+    return shlex.quote(manager_for(cluster.inventory).log_path)
+
+
 def log_lines(cluster: Cluster) -> dict[str, int]:
     """How many lines each node's heartbeat log has now."""
-    log = shlex.quote(manager_for(cluster.inventory).log_path)
-    return {n.name: int(n.run(f"wc -l < {log}", timeout=60, check=True).stdout)
+    return {n.name: int(n.run(f"wc -l < {_log(cluster)}", timeout=60, check=True).stdout)
             for n in cluster}
 
 
 def steps_since(cluster: Cluster, since: dict[str, int]) -> list[tuple[str, int]]:
     """The handover's steps (fixtures.heartbeat.handover_steps) in the lines both logs
     gained since ``since``; read after the takeover, so they cost it nothing."""
-    log = shlex.quote(manager_for(cluster.inventory).log_path)
-
     def new_lines(node) -> list[str]:
-        return node.run(f"tail -n +{since[node.name] + 1} {log}",
+        return node.run(f"tail -n +{since[node.name] + 1} {_log(cluster)}",
                         timeout=60).stdout.splitlines()
 
+    def acquired() -> list[str] | None:
+        lines = new_lines(cluster.node2)
+        return lines if any("foreign resources acquired" in line for line in lines) else None
+
     # node 2 logs the end of its acquisition a second or two after the VIP is up
-    wait_for(lambda: any("foreign resources acquired" in line
-                         for line in new_lines(cluster.node2)), 60, 2)
-    return heartbeat.handover_steps(new_lines(cluster.node1), new_lines(cluster.node2))
+    acquiring = wait_for(acquired, 60, 2) or new_lines(cluster.node2)
+    return heartbeat.handover_steps(new_lines(cluster.node1), acquiring)
 
 
 def takeover(cluster: Cluster, probes: bool, which: tuple[str, ...] = OBSERVERS
@@ -146,20 +155,13 @@ def takeover(cluster: Cluster, probes: bool, which: tuple[str, ...] = OBSERVERS
     # the address was validated at load: four numbers and dots, nothing a shell reads
     stream = n2.stream(VIP_WAIT.format(vip=inv.network.virtual_ip), on_line, max_seconds=600)
     timeline = Timeline("observer-cost", time.time())
-    watcher = smb = prober = None
+    running: dict = {}
     try:
         if not listening.wait(30):
             sys.exit("observer_cost: node2's address monitor did not start in 30 s")
-        active = which if probes else ()
-        if "watcher" in active:
-            watcher = ClusterWatcher(cluster, timeline).start()
-        if "smb" in active:
-            smb = SmbWriter(inv.network.virtual_ip, inv.samba.share,
-                            f"observer-cost-{uuid.uuid4().hex[:6]}", timeline).start()
-        if "console" in active:
-            prober = ConsoleProber(inv.network.virtual_ip, inv.hypervisor.console_port,
-                                   timeline).start()
-        if active:
+        running = start_observers(cluster, which if probes else (), timeline)
+        watcher = running.get("watcher")
+        if running:
             time.sleep(2)  # the probes settle into their rhythm, as in a scenario
         cpu0, t0 = time.process_time(), time.time()
         heartbeat.stop(n1)
@@ -171,12 +173,11 @@ def takeover(cluster: Cluster, probes: bool, which: tuple[str, ...] = OBSERVERS
         watched = None
         if watcher is not None:
             watched = wait_for(lambda: watcher.first(n2.name, lambda s: s.serving, t0), 30)
-        steps = steps_since(cluster, lines_before)
     finally:
-        for probe in (watcher, prober, smb):
-            if probe is not None:
-                probe.stop()
+        for probe in running.values():
+            probe.stop()
         stream.close()
+    steps = steps_since(cluster, lines_before)
     heartbeat.start(n1)
     baseline.wait(cluster, timeout=300)
     took = seen["up"] - t0
