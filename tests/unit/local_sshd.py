@@ -10,6 +10,7 @@ Modes:
   garbage      answers like an HTTP server
   close        closes every connection at once
   slow-session logs in, then takes 3 s to open each session (a loaded node)
+  auth-stall   speaks SSH, presents its host key, then never answers the login
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 
 import paramiko
 
-MODES = ("accept", "refuse-auth", "silent", "banner-hang", "garbage", "close", "slow-session")
+MODES = ("accept", "refuse-auth", "silent", "banner-hang", "garbage", "close", "slow-session",
+         "auth-stall")
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL + 1)
 
 
@@ -41,14 +43,16 @@ def public_line(path: Path) -> str:
 
 
 class _Server(paramiko.ServerInterface):
-    def __init__(self, accept: bool, session_delay: float = 0.0):
+    def __init__(self, accept: bool, session_delay: float = 0.0, auth_delay: float = 0.0):
         self.accept = accept
         self.session_delay = session_delay
+        self.auth_delay = auth_delay
 
     def get_allowed_auths(self, username: str) -> str:
         return "publickey"
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        time.sleep(self.auth_delay)
         return paramiko.AUTH_SUCCESSFUL if self.accept else paramiko.AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
@@ -109,11 +113,12 @@ class LocalSSHD:
                 conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
             elif self.mode == "banner-hang":
                 conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
-            elif self.mode in ("accept", "refuse-auth", "slow-session"):
+            elif self.mode in ("accept", "refuse-auth", "slow-session", "auth-stall"):
                 transport = paramiko.Transport(conn)
                 self._held.append(transport)
                 transport.add_server_key(self.host_key)
                 delay = 3.0 if self.mode == "slow-session" else 0.0
-                transport.start_server(server=_Server(self.mode != "refuse-auth", delay))
+                stall = 60.0 if self.mode == "auth-stall" else 0.0
+                transport.start_server(server=_Server(self.mode in ("accept", "slow-session"), delay, stall))
         except (OSError, EOFError, paramiko.SSHException):
             pass
