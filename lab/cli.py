@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import math
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from fixtures.errors import printable
 from lab import accel as accel_mod
 from lab import (
     cable,
@@ -58,6 +60,28 @@ class Clock:
         print(f"[{self.elapsed():5.0f}s] {message}", file=sys.stderr, flush=True)
 
 
+MAX_WAIT_S = 86400.0  # a day: longer is a typo, and `inf` or `nan` would never end
+
+
+def seconds(text: str) -> float:
+    """argparse type of a wait: a finite number of seconds, above 0 and at most a day.
+
+    >>> seconds("90")
+    90.0
+    >>> seconds("nan")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: 'nan' is not a number of seconds in (0, 86400]
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 < value <= MAX_WAIT_S:
+        raise argparse.ArgumentTypeError(
+            f"{printable(text, 40)!r} is not a number of seconds in (0, {MAX_WAIT_S:g}]")
+    return value
+
+
 def build_parser() -> Parser:
     """The CLI's argument parser."""
     p = Parser(prog="lab", description="Two-VM Debian HA lab (QEMU in netns "
@@ -72,8 +96,8 @@ def build_parser() -> Parser:
                     help="cluster manager the nodes are for (default: the lab's current one, "
                          "heartbeat at first); a switch starts from that manager's snapshot "
                          "or from blank disks")
-    up.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S,
-                    help="seconds to wait for SSH per node")
+    up.add_argument("--timeout", type=seconds, default=config.SSH_TIMEOUT_S,
+                    help="seconds to wait for SSH on both nodes (one deadline)")
     up.add_argument("--no-snapshot", action="store_true",
                     help="ignore the provisioned-baseline snapshot (the suite provisions)")
 
@@ -96,7 +120,7 @@ def build_parser() -> Parser:
     power.add_argument("node", choices=names)
     power.add_argument("state", choices=["on", "off"])
     power.add_argument("--wait", action="store_true", help="on: wait until SSH answers")
-    power.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S)
+    power.add_argument("--timeout", type=seconds, default=config.SSH_TIMEOUT_S)
 
     link = sub.add_parser("link", help="plug or unplug a node's network cable")
     link.add_argument("node", choices=names)
@@ -120,8 +144,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.cmd = cmd
     if args.command == "ssh" and args.cmd and args.cmd[0] == "--":
         args.cmd = args.cmd[1:]
-    if getattr(args, "timeout", 1.0) <= 0:
-        parser.error("--timeout must be positive")
     return args
 
 
@@ -154,43 +176,94 @@ def ssh_command(node: LabNode, key: Path, cmd: Sequence[str] = (), timeout: int 
     return netns.wrap(["ssh", "-i", str(key), *opts, f"root@{node.address}", *cmd])
 
 
-def ssh_answers(node: LabNode, key: Path, timeout: int = 5) -> bool:
-    """True when the node runs a command over SSH."""
-    proc = subprocess.run(ssh_command(node, key, ["true"], timeout), stdin=subprocess.DEVNULL,
-                          capture_output=True, check=False, timeout=timeout + 10)
-    return proc.returncode == 0
+SSH_TRY_S = 30.0  # one `ssh true`: a booting TCG node on a busy host took over 15 s
 
 
-def console_tail(node: LabNode, lines: int = 15) -> str:
-    """Last lines of the node's serial console log."""
+def ssh_try(node: LabNode, key: Path, timeout: float, cmd: Sequence[str] = ("true",)
+            ) -> tuple[bool, str]:
+    """Run ``cmd`` on ``node`` over SSH, all of it within ``timeout`` s: (it exited 0, what
+    was seen, in one line). Never raises: a slow or silent node is an answer too."""
+    limit = max(1.0, timeout)
     try:
-        text = qemu.paths(node).console.read_text(errors="replace")
+        proc = subprocess.run(ssh_command(node, key, cmd, max(1, min(10, int(limit)))),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              errors="replace", check=False, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return False, f"`ssh {' '.join(cmd)}` had no answer within {limit:.0f} s"
+    except OSError as exc:
+        return False, f"cannot run ssh: {exc.strerror or exc}"
+    if proc.returncode == 0:
+        return True, "answered"
+    said = (proc.stderr.strip().splitlines() or [""])[-1]
+    return False, f"`ssh {' '.join(cmd)}` exited {proc.returncode}" + (
+        f": {printable(said, 160)}" if said else "")
+
+
+def ssh_answers(node: LabNode, key: Path, timeout: int = 5) -> bool:
+    """True when the node runs a command over SSH within ``timeout`` s."""
+    return ssh_try(node, key, timeout)[0]
+
+
+def console_last(node: LabNode) -> str:
+    """The node's serial console log and its last line, in one line."""
+    path = qemu.paths(node).console
+    try:
+        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
     except OSError:
-        return "(no console log)"
-    return "\n".join("    " + ln for ln in text.rstrip().splitlines()[-lines:])
+        return f"no console log at {path}"
+    return f"console {path} ends: {printable(lines[-1].strip(), 160) if lines else '(empty)'}"
 
 
 def wait_ssh(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock) -> dict[str, float]:
-    """Wait until every node answers SSH; return seconds to SSH per node."""
+    """Wait until every node answers SSH, all within ``timeout`` s (one deadline for boot
+    and SSH, each try bounded by what is left); return seconds to SSH per node. LabError
+    in one line naming the node and what was last seen."""
     start = time.monotonic()
+    deadline = start + timeout
     pending = list(nodes)
     reached: dict[str, float] = {}
+    seen = {n.name: "not tried yet" for n in nodes}
     while pending:
         for node in list(pending):
             if qemu.running_pid(node) is None:
-                raise LabError(f"{node.name}: QEMU exited while booting\n{console_tail(node)}")
-            if ssh_answers(node, key):
+                raise LabError(f"{node.name}: QEMU exited while booting; {console_last(node)}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            answered, seen[node.name] = ssh_try(node, key, min(SSH_TRY_S, left))
+            if answered:
                 reached[node.name] = time.monotonic() - start
                 clock(f"{node.name} answers SSH ({reached[node.name]:.0f} s after start)")
                 pending.remove(node)
-        if pending and time.monotonic() - start > timeout:
+        if pending and time.monotonic() >= deadline:
             node = pending[0]
-            raise LabError(f"{node.name} did not answer SSH within {timeout:.0f} s "
-                           f"(console {qemu.paths(node).console}), last lines:\n"
-                           f"{console_tail(node)}")
+            raise LabError(f"{node.name} did not answer SSH within {timeout:.0f} s; last "
+                           f"seen: {seen[node.name]}; {console_last(node)}")
         if pending:
-            time.sleep(1.0)
+            time.sleep(max(0.0, min(1.0, deadline - time.monotonic())))
     return reached
+
+
+HOST_KEY_WAIT_S = 120.0  # ssh-keyscan right after SSH answered, retried on a busy host
+
+
+def scan_host_keys(nodes: Sequence[LabNode], timeout: float = HOST_KEY_WAIT_S) -> dict[str, str]:
+    """Each node's host key line by ssh-keyscan, retried until one deadline; LabError in one
+    line naming the node and its last failure."""
+    deadline = time.monotonic() + timeout
+    keys: dict[str, str] = {}
+    for node in nodes:
+        while node.name not in keys:
+            left = deadline - time.monotonic()
+            try:
+                keys[node.name] = inventory.scan_host_key(
+                    node.address, timeout=max(1, min(10, int(left))))
+            except LabError as exc:
+                if time.monotonic() + 2 >= deadline:
+                    raise LabError(f"{node.name}: no host key within {timeout:.0f} s; last "
+                                   f"seen: {printable(str(exc), 200)}") from None
+                time.sleep(2.0)
+    return keys
 
 
 def _timeserver_pidfile() -> Path:
@@ -250,23 +323,21 @@ def _shutdown(nodes: Sequence[LabNode], key: Path, timeout: float, clock: Clock,
     would start taking over what the active releases while both go down (and Pacemaker
     would fence the node that left without saying so)."""
     service = {"heartbeat": "heartbeat", "pacemaker": "pacemaker"}[manager]
+    deadline = time.monotonic() + timeout
     for node in sorted(nodes, key=lambda n: n.preferred_primary):
-        proc = subprocess.run(ssh_command(node, key, ["systemctl", "stop", service], 10),
-                              capture_output=True, text=True, timeout=timeout, check=False,
-                              stdin=subprocess.DEVNULL)
-        if proc.returncode != 0:
-            raise LabError(f"{node.name}: {service} did not stop: {proc.stderr.strip()}")
+        stopped, seen = ssh_try(node, key, max(1.0, deadline - time.monotonic()),
+                                ["systemctl", "stop", service])
+        if not stopped:
+            raise LabError(f"{node.name}: {service} did not stop: {seen}")
         clock(f"{node.name}: {service} stopped")
     for node in nodes:
         # the connection drops as the node goes down: the exit status means nothing
-        subprocess.run(ssh_command(node, key, ["systemctl", "poweroff"], 10),
-                       capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
+        ssh_try(node, key, 30.0, ["systemctl", "poweroff"])
     for node in nodes:
         while qemu.running_pid(node) is not None:
             if time.monotonic() > deadline:
-                raise LabError(f"{node.name} did not power off within {timeout:.0f} s "
-                               f"(console {qemu.paths(node).console}):\n{console_tail(node)}")
+                raise LabError(f"{node.name} did not power off within {timeout:.0f} s; "
+                               f"{console_last(node)}")
             time.sleep(0.5)
         clock(f"{node.name}: powered off")
 
@@ -329,7 +400,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         with snapshot.phase("boot to SSH", "setup"):
             _start_nodes(img, accel, args.timeout, clock)
             # pinned in the inventory: the suite verifies every connection against them
-            host_keys = {n.name: inventory.scan_host_key(n.address) for n in config.NODES}
+            host_keys = scan_host_keys(config.NODES)
         with snapshot.phase("calibration", "setup"):
             budgets = _budgets(img, accel, clock)
         path = inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
@@ -517,6 +588,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             exc.stderr, bytes) else (exc.stderr or "").strip()
         print(f"lab: error: {' '.join(map(str, exc.cmd))} failed (exit {exc.returncode})"
               + (f": {err.splitlines()[-1]}" if err else ""), file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as exc:  # a wait not yet made a retry loop: one line
+        print(f"lab: error: {' '.join(map(str, exc.cmd))} timed out after {exc.timeout:g} s",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lab: error: interrupted", file=sys.stderr)
