@@ -13,6 +13,7 @@ from fixtures.cluster import Cluster
 from fixtures.errors import CLUSTER_ERRORS
 from fixtures.evidence import RUN_KEY, RunInfo
 from fixtures.hypervisor import Hypervisor
+from fixtures.plugin import wants_provision
 from fixtures.provision import ProvisionRefused, beyond_article, provision
 from fixtures.scenarios import Run
 
@@ -128,9 +129,7 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
     inv = cluster.inventory
     info: RunInfo = config.stash[RUN_KEY]
     info.beyond_article = beyond_article(inv)
-    wanted = (inv.provision or config.getoption("provision")) and not config.getoption(
-        "no_provision")
-    if wanted:
+    if wants_provision(config, inv):
         try:
             # its own step in the report's time breakdown; no control's duration holds it
             with evidence.phase(info, "provisioning", "provisioning"):
