@@ -119,6 +119,7 @@ class LocalSSHD:
                 transport.add_server_key(self.host_key)
                 delay = 3.0 if self.mode == "slow-session" else 0.0
                 stall = 60.0 if self.mode == "auth-stall" else 0.0
-                transport.start_server(server=_Server(self.mode in ("accept", "slow-session"), delay, stall))
+                accept = self.mode in ("accept", "slow-session")
+                transport.start_server(server=_Server(accept, delay, stall))
         except (OSError, EOFError, paramiko.SSHException):
             pass
