@@ -18,8 +18,7 @@ import sys
 import time
 
 import pytest
-
-from tests.lab.labctl import LAB_MARKS, REPO
+from labctl import LAB_MARKS, REPO
 
 pytestmark = LAB_MARKS
 
