@@ -331,7 +331,7 @@ def test_a_stalled_login_ends_within_the_connect_timeout(tmp_path: Path):
 
     client, host = make_key(tmp_path / "client"), make_key(tmp_path / "host")
     with LocalSSHD("auth-stall", host) as sshd:
-        settings = {"port": sshd.port, "connect_timeout": 2, "key": str(client),
+        settings = {"port": sshd.port, "connect_timeout": 6, "key": str(client),
                     "host_key": public_line(host), "known_hosts": str(tmp_path / "kh")}
         inv = Inventory.model_validate({
             "cluster": "t", "network": {"netmask": 8, "virtual_ip": "127.0.0.3"},
@@ -342,8 +342,8 @@ def test_a_stalled_login_ends_within_the_connect_timeout(tmp_path: Path):
         took = time.monotonic() - started
     assert result.exit_status is None
     assert result.error == (f"node1: 127.0.0.1:{sshd.port} did not complete the SSH login as "
-                            "root within 2 s (the server stalls the authentication)")
-    assert took < 10, f"took {took:.1f} s"
+                            "root within 6 s (the server stalls the authentication)")
+    assert took < 16, f"took {took:.1f} s (paramiko alone waits 30 s)"
 
 
 # --- compare: past reports are input too ------------------------------------------------

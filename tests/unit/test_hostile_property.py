@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from fixtures.report.pages import render_template
 from fixtures.report.render import write_report
 from fixtures.report.sample import sample_run
 
-EXAMPLES = 1000
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "1000"))
 
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30)
            | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12))
