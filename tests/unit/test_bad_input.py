@@ -75,6 +75,11 @@ class World:
     def fingerprint(self, path: Path) -> str:
         return paramiko.PKey.from_path(str(path)).fingerprint
 
+    def fill(self, expect: str, port: int) -> str:
+        """A case's expected words with PORT, HOSTFP and OTHERFP filled in."""
+        return (expect.replace("PORT", str(port)).replace("HOSTFP", self.fingerprint(self.host))
+                .replace("OTHERFP", self.fingerprint(self.other_host)))
+
     def known_hosts(self, port: int, key: Path, hashed: bool = False) -> str:
         host = f"[127.0.0.1]:{port}"
         if hashed:
@@ -325,13 +330,33 @@ def _vagrant_args(case: Case, world: World, case_dir: Path) -> list[str]:
     return [sys.executable, "-m", "vagrant.inventory", *args]
 
 
+def suite_env(world: World, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a case: no agent, inventory or passphrase of the caller's."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SSH_AUTH_SOCK", "HA_INVENTORY", "HA_SSH_PASSPHRASE")}
+    env.update(HOME=str(world.root), **extra)
+    return env
+
+
+def suite_command(case_dir: Path, inventory: Path, report: bool, args: list[str]) -> list[str]:
+    """`pytest suites/` as a user runs it, on ``inventory`` unless ``args`` name one."""
+    cmd = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider"]
+    cmd += ["--reports-dir", str(case_dir / "reports")] if report else ["--no-report"]
+    return cmd + ([] if "--inventory" in args else ["--inventory", str(inventory)]) + args
+
+
+def run_parallel(world: World, cases: list, run: Callable) -> dict:
+    """case id -> ``run(case, world)``, the cases in parallel threads."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {c.id: pool.submit(run, c, world) for c in cases}
+        return {cid: f.result() for cid, f in futures.items()}
+
+
 def run_case(case: Case, world: World) -> tuple[subprocess.CompletedProcess, str, Path]:
     case_dir = world.root / case.id
     case_dir.mkdir()
     port = world.ports[case.endpoint]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SSH_AUTH_SOCK", "HA_INVENTORY", "HA_SSH_PASSPHRASE")}
-    env.update(HOME=str(world.root), **case.env)
+    env = suite_env(world, case.env)
     if case.command == "vagrant":
         cmd = _vagrant_args(case, world, case_dir)
     else:
@@ -346,25 +371,17 @@ def run_case(case: Case, world: World) -> tuple[subprocess.CompletedProcess, str
             inv_path.write_text(yaml.safe_dump(inv, sort_keys=False))
         if "~/inventory.yaml" in case.args:
             (world.root / "inventory.yaml").write_text(inv_path.read_text())
-        cmd = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider"]
-        cmd += (["--reports-dir", str(case_dir / "reports")] if case.report
-                else ["--no-report"])
-        cmd += ([] if "--inventory" in case.args else ["--inventory", str(inv_path)]) + case.args
+        cmd = suite_command(case_dir, inv_path, case.report, case.args)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
                           check=False)
-    expect = (case.expect.replace("PORT", str(port))
-              .replace("HOSTFP", world.fingerprint(world.host))
-              .replace("OTHERFP", world.fingerprint(world.other_host)))
-    return proc, expect, case_dir
+    return proc, world.fill(case.expect, port), case_dir
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory):
     world = World(tmp_path_factory.mktemp("bad-input"))
     try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            futures = {c.id: pool.submit(run_case, c, world) for c in CASES}
-            yield world, {cid: f.result() for cid, f in futures.items()}
+        yield world, run_parallel(world, CASES, run_case)
     finally:
         world.close()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -40,6 +39,9 @@ from tests.unit.test_bad_input import (
     _set,
     _ssh,
     base_inventory,
+    run_parallel,
+    suite_command,
+    suite_env,
 )
 
 COMPARE_USAGE = 2
@@ -258,9 +260,7 @@ def run_suite(case: Hostile, world: World) -> tuple[subprocess.CompletedProcess,
     case_dir = world.root / case.id
     case_dir.mkdir()
     port = world.ports[case.endpoint]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SSH_AUTH_SOCK", "HA_INVENTORY", "HA_SSH_PASSPHRASE")}
-    env.update(HOME=str(world.root), **case.env)
+    env = suite_env(world, case.env)
     inv_path = case_dir / "inventory.yaml"
     kh = case_dir / "known_hosts"
     kh.write_text(case.known(world, port) if case.known else "")
@@ -277,23 +277,17 @@ def run_suite(case: Hostile, world: World) -> tuple[subprocess.CompletedProcess,
             case.mutate(inv, world)
         text = yaml.safe_dump(inv, sort_keys=False)
         inv_path.write_text(case.edit(text) if case.edit else text)
-    cmd = [sys.executable, "-m", "pytest", "suites/", "-q", "-p", "no:cacheprovider"]
-    cmd += ["--reports-dir", str(case_dir / "reports")] if case.report else ["--no-report"]
-    cmd += ([] if "--inventory" in case.args else ["--inventory", str(inv_path)]) + case.args
+    cmd = suite_command(case_dir, inv_path, case.report, case.args)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
                           check=False)
-    expect = (case.expect.replace("PORT", str(port)).replace("KH", str(kh))
-              .replace("HOSTFP", world.fingerprint(world.host)))
-    return proc, expect, case_dir
+    return proc, world.fill(case.expect.replace("KH", str(kh)), port), case_dir
 
 
 @pytest.fixture(scope="module")
 def suite_outcomes(tmp_path_factory: pytest.TempPathFactory):
     world = HostileWorld(tmp_path_factory.mktemp("hostile"))
     try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            futures = {c.id: pool.submit(run_suite, c, world) for c in SUITE_CASES}
-            yield world, {cid: f.result() for cid, f in futures.items()}
+        yield world, run_parallel(world, SUITE_CASES, run_suite)
     finally:
         world.close()
 
