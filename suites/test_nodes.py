@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shlex
 import time
 
 import pytest
 
 from fixtures import evidence
+from fixtures.cluster import parse_ip_addr
 from fixtures.heartbeat import parse_ha_cf
 from fixtures.pacemaker import parse_corosync_conf
 
@@ -42,14 +44,36 @@ def test_each_node_has_its_static_address_and_the_name_its_cluster_manager_expec
             f"{node.name}: {where} nodes {listed} differ from the inventory's {names}")
 
 
+@pytest.mark.control("NODE-01")
+def test_each_node_has_its_replication_and_heartbeat_addresses_and_a_place_for_the_vip(
+        cluster, inventory):
+    """A site may keep replication and the heartbeat links on networks of their own; the
+    VIP needs an interface in its subnet on both nodes, or the survivor cannot raise it."""
+    vip = ipaddress.IPv4Interface(
+        f"{inventory.network.virtual_ip}/{inventory.network.netmask}").network
+    for node in cluster:
+        held = parse_ip_addr(node.run("ip -4 -o addr show", timeout=15, check=True).stdout)
+        for role, address in [("replication", node.spec.replication_address),
+                              *(("heartbeat", a) for a in node.spec.heartbeat_addresses)]:
+            assert address in {str(a.ip) for a in held}, (
+                f"{node.name}: its {role} address {address} is on no interface "
+                f"(has {', '.join(str(a) for a in held)})")
+        assert any(a.network.overlaps(vip) and a.ip != ipaddress.IPv4Address(
+            inventory.network.virtual_ip) for a in held), (
+            f"{node.name}: no interface in the VIP's subnet {vip}, so the cluster manager "
+            f"cannot raise {inventory.network.virtual_ip} here")
+
+
 @pytest.mark.control("NODE-02")
 def test_each_node_resolves_both_node_names(cluster):
     for node in cluster:
         for other in cluster:
             r = node.run(f"getent ahostsv4 {shlex.quote(other.name)} | awk 'NR==1{{print $1}}'")
-            assert r.stdout.strip() == other.address, (
+            known = {other.address, other.spec.replication_address,
+                     *other.spec.heartbeat_addresses}
+            assert r.stdout.strip() in known, (
                 f"{node.name}: {other.name} resolves to {r.stdout.strip() or 'nothing'}, "
-                f"expected {other.address} (/etc/hosts)")
+                f"expected {' or '.join(sorted(known))} (/etc/hosts)")
 
 
 @pytest.mark.control("NODE-03")

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab import config, inventory
+from fixtures.inventory import Inventory
+from lab import builds, config, inventory
 
 KEY = Path("/var/cache/ha-lab/abc/id_ed25519")
 
@@ -127,3 +128,20 @@ def test_host_keys_are_pinned_and_accepted_by_the_suite(tmp_path: Path) -> None:
     assert "host_key" not in inventory.build(KEY, "kvm")["nodes"][0]["ssh"]
     model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
     assert model.nodes[0].ssh.host_key == line
+
+
+def test_a_foreign_build_declares_its_own_names_and_values() -> None:
+    """lab/builds.py: the article-text build's inventory names the nodes as its steps do
+    and loads under the suite's schema; the lab's wiring (addresses, hooks) stays."""
+    inv = inventory.build(KEY, "tcg", budgets=CALIBRATED, build="article-text")
+    assert [n["name"] for n in inv["nodes"]] == ["HAdebian01", "HAdebian02"]
+    assert [n["address"] for n in inv["nodes"]] == ["192.168.1.1", "192.168.1.2"]
+    assert "lab power node1 off" in inv["nodes"][0]["faults"]["power_off"].replace("'", "")
+    loaded = Inventory.model_validate(inv)
+    assert (loaded.cluster, loaded.drbd.resource) == ("article-text", "user")
+
+
+def test_every_foreign_build_step_runs_on_known_nodes() -> None:
+    for build in builds.BUILDS.values():
+        if build.foreign:
+            assert builds.steps(build), f"{build.name}: no steps"
