@@ -1,14 +1,16 @@
 """What the lab's nodes are built into: the suite's own provisioning for one cluster
-manager, or a cluster built the way other people build one (SPEC §7).
+manager, a cluster built the way other people build one, or either reached the way real
+sites allow it (SPEC §7).
 
-A foreign build is a folder of shell steps under ``lab/builds/<name>/``, each what an admin
-types on a node while following a text (the article, a vendor's guide), never the suite's
-own templates: ``NN-WHO-what.sh``, run in name order, WHO being ``both`` (node 1 then node
-2), ``node1`` or ``node2``. The suite then reads that cluster as it reads any real one,
-through the inventory the build declares.
+A build's steps are a folder of shell scripts under ``lab/builds/<name>/``, each what an
+admin types on a node while following a text (the article, a vendor's guide, a site's
+access policy), never the suite's own templates: ``NN-WHO-what.sh``, run in name order, WHO
+being ``both`` (node 1 then node 2), ``node1`` or ``node2``. A foreign build is built by
+its steps alone; the others are then provisioned by the suite. Either way the suite reads
+the cluster through the inventory the build declares.
 
 >>> [b.name for b in BUILDS.values()]
-['heartbeat', 'pacemaker', 'article-text']
+['heartbeat', 'pacemaker', 'article-text', 'site-access']
 >>> hostname("article-text", config.NODES[0]), hostname("heartbeat", config.NODES[0])
 ('HAdebian01', 'node1')
 """
@@ -39,10 +41,16 @@ class Build:
     hostnames: Mapping[str, str] = field(default_factory=dict)
     # what the build's inventory declares beyond the lab's wiring (merged over it)
     inventory: Mapping[str, object] = field(default_factory=dict)
+    ssh: Mapping[str, object] = field(default_factory=dict)  # each node's ssh, over the lab's
+    provisioned: bool = True  # False: foreign, its steps alone build the cluster
 
     @property
     def foreign(self) -> bool:
-        """Built by its own steps, not by the suite's provisioning."""
+        """Built by its own steps, never by the suite's provisioning."""
+        return not self.provisioned
+
+    @property
+    def has_steps(self) -> bool:
         return self.steps_dir.is_dir()
 
     @property
@@ -60,7 +68,14 @@ BUILDS: dict[str, Build] = {b.name: b for b in (
                      "drbd": {"resource": "user", "fstype": "ext3",
                               "mount_point": "/var/lib/vmware"},
                      "samba": {"share": "RaidOverIp"},
-                     "hypervisor": {"vm_name": "reactos", "console_port": 902}}),
+                     "hypervisor": {"vm_name": "reactos", "console_port": 902}},
+          provisioned=False),
+    # the suite's Heartbeat cluster where root cannot log in: a sudo user, another SSH
+    # port, FQDN host names
+    Build("site-access", "heartbeat",
+          hostnames={"node1": "ha1.cluster.example", "node2": "ha2.cluster.example"},
+          inventory={"cluster": "site-access"},
+          ssh={"user": "hadmin", "become": "sudo", "port": 2222}),
 )}
 
 
@@ -77,13 +92,13 @@ def hostname(build: str, node: LabNode) -> str:
 
 
 def steps(build: Build) -> list[tuple[str, list[str]]]:
-    """(step file, lab node ids to run it on, in order) for a foreign build.
+    """(step file, lab node ids to run it on, in order); none for the suite's own builds.
 
     >>> [(s, who) for s, who in steps(get("article-text"))][:3]
     [('10-both-system.sh', ['node1', 'node2']), ('20-both-drbd.sh', ['node1', 'node2']), \
 ('30-node1-primary.sh', ['node1'])]
     """
-    out = []
+    out: list[tuple[str, list[str]]] = []
     for path in sorted(build.steps_dir.glob("*.sh")):
         who = path.name.split("-")[1]
         ids = [n.name for n in config.NODES] if who == "both" else [who]

@@ -206,15 +206,15 @@ def _snapshot_key(img: image.Image, accel: str, profile: str,
                   build: builds.Build) -> tuple[str, dict]:
     inputs = snapshot.key_inputs(img.recipe_hash, _inventory(
         img, accel, profile, build, budgets={"scale": 1.0}))
-    if build.foreign:  # its steps are its recipe
+    if build.has_steps:  # its steps are part of its recipe
         inputs["build"] = snapshot.tree_hash(build.steps_dir)
     return snapshot.key_of(inputs), inputs
 
 
 def _inventory(img: image.Image, accel: str, profile: str, build: builds.Build,
                **kwargs) -> dict[str, object]:
-    return inventory.build(img.key, accel, profile, manager=build.manager,
-                           build=build.name if build.foreign else None, **kwargs)
+    return inventory.build(img.key, accel, profile, manager=build.manager, build=build.name,
+                           **kwargs)
 
 
 def _blank_disks() -> None:
@@ -342,7 +342,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 seconds = snapshot.restore(key, snapshot.node_dirs(config.NODES),
                                            [config.sbd_disk_path()])
                 snapshot.set_running_from(key)
-                builds.set_built(build if build.foreign else None)
+                builds.set_built(build if build.has_steps else None)
                 clock(f"snapshot {key}: disks restored ({seconds:.1f} s)")
         with snapshot.phase("boot to SSH", "setup"):
             _start_nodes(img, accel, args.timeout, clock)
@@ -369,8 +369,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 clock(f"snapshot {key}: {exc}; " + (
                     "its steps build the nodes again" if build.foreign
                     else "the suite provisions"))
-    elif build.foreign and not builds.is_built(build):
-        clock(f"no snapshot for key {key}: `lab snapshot save` runs the build's steps")
+    elif build.has_steps and not builds.is_built(build):
+        clock(f"no snapshot for key {key}: `lab snapshot save` runs the build's steps" + (
+            "" if build.foreign else ", then the suite provisions"))
     elif not build.foreign:
         clock(f"no snapshot for key {key}: the suite provisions")
     clock(f"lab up; inventory {path}")
@@ -394,8 +395,9 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     accel = qemu.node_accel(config.NODES[0], "tcg")
     build = builds.get(snapshot.lab_build())
     key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")), build)
-    # what the nodes still lack: the build's steps, or the suite's provisioning
-    pending = not builds.is_built(build) if build.foreign else data.get("provision", True)
+    # what the nodes still lack: the build's steps, the suite's provisioning, or both
+    steps_pending = build.has_steps and not builds.is_built(build)
+    pending = steps_pending or bool(data.get("provision", True))
     if args.action == "status":
         state = "present" if snapshot.present(key) else "absent"
         print(f"snapshot {key}: {state}; running nodes from it: "
@@ -404,10 +406,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if args.if_provisioning and not pending:
         print(f"snapshot {key}: the lab already runs from it, nothing to save")
         return 0
-    if pending and build.foreign:
+    if steps_pending:
         with snapshot.phase(f"build {build.name}", "provisioning"):
             builds.run(build, lambda node: ssh_command(node, img.key, ["sh"], 10), clock)
-    elif pending:
+    if data.get("provision", True):
         with snapshot.phase("provisioning", "provisioning"):
             snapshot.provision(path, clock)
     with snapshot.phase("baseline before save", "snapshot"):

@@ -48,14 +48,15 @@ def scan_host_key(address: str, namespace: str | None = config.NETNS, timeout: i
 
 
 def node_entry(node: LabNode, key: Path, python: str, repo: Path,
-               host_key: str | None = None, name: str | None = None) -> dict[str, object]:
-    """Inventory entry of one node; ``host_key`` pins its SSH host key; ``name``: its host
-    name when the build gives it another than the lab's id."""
-    ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key)}
+               host_key: str | None = None, build: str = "heartbeat") -> dict[str, object]:
+    """Inventory entry of one node; ``host_key`` pins its SSH host key; ``build`` (lab/
+    builds.py) gives its host name and how the site reaches it."""
+    ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key),
+                              **builds.get(build).ssh}
     if host_key:
         ssh["host_key"] = host_key
     return {
-        "name": name or node.name,
+        "name": builds.hostname(build, node),
         "address": node.address,
         "interface": "eth0",
         "preferred_primary": node.preferred_primary,
@@ -96,8 +97,9 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
     ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key.
     ``manager``: the cluster manager; Pacemaker fences with SBD on the disk both lab nodes
     share (lab/qemu.py), with a longer priority-fencing-delay on TCG nodes; the other
-    fencing values are the schema's defaults. ``build``: a foreign build (lab/builds.py),
-    whose names and declared values replace the lab's; its manager is ``manager``."""
+    fencing values are the schema's defaults. ``build`` (lab/builds.py; default: the
+    manager's own): its names, access and declared values replace the lab's; its manager
+    is ``manager``."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
     if manager not in MANAGERS:
@@ -116,7 +118,7 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
         "provision": provision,
         "netns": config.NETNS,
         "nodes": [node_entry(n, key, python, repo, (host_keys or {}).get(n.name),
-                             builds.hostname(build or manager, n)) for n in config.NODES],
+                             build or manager) for n in config.NODES],
         "network": {
             "netmask": config.NETMASK,
             "virtual_ip": config.VIRTUAL_IP,
@@ -126,8 +128,7 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
     }
     if manager == "pacemaker":
         inv["fencing"] = pacemaker_fencing(accel)
-    if build:
-        inv.update(builds.get(build).inventory)
+    inv.update(builds.get(build or manager).inventory)
     inv["budgets"] = budgets
     return inv
 

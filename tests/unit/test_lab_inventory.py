@@ -145,3 +145,12 @@ def test_every_foreign_build_step_runs_on_known_nodes() -> None:
     for build in builds.BUILDS.values():
         if build.foreign:
             assert builds.steps(build), f"{build.name}: no steps"
+
+
+def test_the_site_access_build_reaches_the_nodes_as_a_site_would() -> None:
+    inv = Inventory.model_validate(inventory.build(KEY, "tcg", budgets=CALIBRATED,
+                                                   build="site-access"))
+    assert [n.name for n in inv.nodes] == ["ha1.cluster.example", "ha2.cluster.example"]
+    assert {(n.ssh.user, n.ssh.become, n.ssh.port) for n in inv.nodes} == {
+        ("hadmin", "sudo", 2222)}
+    assert inv.cluster_manager == "heartbeat" and inv.provision
