@@ -323,7 +323,9 @@ def test_the_group_must_hold_the_inventorys_disk_mount_and_vip():
         "HAdebian01 drbddisk::r1 Filesystem::/dev/drbd0::/srv::ext4 IPaddr2::192.168.1.4"]
     wrong_mask = ARTICLE_HARESOURCES.replace("192.168.1.3/24", "192.168.1.3/16")
     assert _hr_problems(wrong_mask) == [
-        "IPaddr2::192.168.1.3/16/eth0 gives the VIP a /16 netmask, inventory: /24"]
+        "IPaddr2::192.168.1.3/16/eth0 gives the VIP the netmask 16, inventory: /24"]
+    dotted = ARTICLE_HARESOURCES.replace("192.168.1.3/24", "192.168.1.3/255.255.255.0")
+    assert _hr_problems(dotted) == []
 
 
 def test_drbd_device_by_resource_name_or_any_when_the_inventory_leaves_it_open():
