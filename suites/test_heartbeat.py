@@ -63,7 +63,8 @@ def test_ha_cf_carries_the_inventory_timings_nodes_and_heartbeat_paths_on_both_n
         cf = parse_ha_cf(node.host.file(HA_CF).content_string)
         uname = node.run("uname -n", timeout=10, check=True).stdout.strip()
         evidence.current().notes.append(f"{node.name} ha.cf as heartbeat uses it: " + ", ".join(
-            str(cf.effective(name)) for name in (*TIMINGS, "udpport", "auto_failback")))
+            str(cf.effective(name)) for name in (*TIMINGS, "udpport", "auto_failback"))
+            + f"; media: {', '.join(map(str, cf.media)) or 'none'}")
         found += [f"{node.name}: {problem}" for problem in ha_cf_problems(
             cf, want, node.name, uname, resolve_ucast_names(node, cf))]
     assert not found, "; ".join(found)
