@@ -21,7 +21,7 @@ def _manager_node_names(node, manager: str) -> tuple[str, list[str]]:
         nodes = conf.subsections("nodelist")[0].subsections("node") if conf.subsections(
             "nodelist") else []
         return "corosync.conf", [n.get("name", "") for n in nodes]
-    return "ha.cf", parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string).all("node")
+    return "ha.cf", parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string).nodes
 
 
 @pytest.mark.control("NODE-01")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixtures.drbd import parse_drbdadm_status, parse_proc_drbd, proc_drbd_version
-from fixtures.heartbeat import handover_steps, parse_authkeys, parse_ha_cf, parse_haresources
+from fixtures.heartbeat import handover_steps
 from fixtures.watch import LogLine, Sample, _spans, parse_line
 
 PROC_SYNCING = """version: 8.4.11 (api:1/proto:86-101)
@@ -45,31 +45,6 @@ def test_drbdadm_status_connecting_peer():
     r0 = parse_drbdadm_status(text)["r0"]
     assert r0["role"] == "Secondary" and r0["connection"] == "Connecting"
     assert r0["peer"] == "node2"
-
-
-def test_ha_cf_keeps_every_value_of_repeated_directives():
-    cf = parse_ha_cf("node node1\nnode  node2  # the standby\nucast eth0 192.168.1.2\n"
-                     "serial /dev/ttyS1\ncrm off\n")
-    assert cf.all("node") == ["node1", "node2"]
-    assert cf["ucast"] == "eth0 192.168.1.2" and cf["crm"] == "off"
-    assert cf.get("bcast") is None
-
-
-def test_authkeys_crc_is_seen_as_crc():
-    keys = parse_authkeys("auth 1\n1 crc\n")
-    assert keys["keys"][keys["auth"]][0] == "crc"
-
-
-def test_haresources_split_over_lines_with_backslash_is_one_group():
-    text = "# comment\nnode1 drbddisk::r0 \\\n  Filesystem::/dev/drbd0::/var/lib/vmware::ext3 \\\n"
-    text += "  IPaddr2::192.168.1.3/24/eth0\n"
-    assert parse_haresources(text) == [["node1", "drbddisk::r0",
-                                        "Filesystem::/dev/drbd0::/var/lib/vmware::ext3",
-                                        "IPaddr2::192.168.1.3/24/eth0"]]
-
-
-def test_haresources_printed_as_in_the_article_is_several_groups():
-    assert len(parse_haresources("node1 drbddisk::r0\nsamba vmware\n")) == 2
 
 
 def test_watcher_lines():
