@@ -370,6 +370,17 @@ def test_interfaces_stanzas_that_add_the_vip_fail_at_boot_or_by_hand():
         "the virtual IP at boot"]
 
 
+def test_an_auto_line_in_the_main_file_brings_up_a_stanza_of_interfaces_d():
+    # Debian's /etc/network/interfaces sources interfaces.d/*: auto may sit in either
+    files = {**_files(), "/etc/network/interfaces": "source /etc/network/interfaces.d/*\n"
+             "auto lo eth0 eth0:vip\niface lo inet loopback\n",
+             "/etc/network/interfaces.d/vip": "iface eth0:vip inet static\n"
+             "  address 192.168.1.3/24\n"}
+    assert node_findings("n", _view(files=files), HB) == [
+        "n: /etc/network/interfaces.d/vip line 2 `address 192.168.1.3/24` (iface eth0:vip) "
+        "adds the virtual IP at boot"]
+
+
 def test_interfaces_lines_that_only_mention_a_near_address_pass():
     text = ("auto eth0\niface eth0 inet static\n address 192.168.1.30/24\n"
             " gateway 192.168.1.3\n# address 192.168.1.3\n post-up ip route add 10.0.0.0/8 "
@@ -435,7 +446,8 @@ def test_libvirt_autostart_and_libvirt_guests_on_boot_start_fail():
     ("/usr/sbin/smbd -D", "Samba"),
     ("sleep 60; mount -t ext3 /dev/drbd0 /var/lib/vmware", "the mount of /var/lib/vmware"),
     ("mount /var/lib/vmware", "the mount of /var/lib/vmware"),
-    ("systemctl start var-lib-vmware.mount", "Samba"),  # a unit only the manager starts
+    ("systemctl start var-lib-vmware.mount", "the mount of /var/lib/vmware"),
+    ("invoke-rc.d smbd start", "Samba"),
     ("virsh create /var/lib/vmware/hademo/hademo.xml", "the VM hademo"),
     ("ip -4 address add 192.168.1.3/24 dev eth0", "the virtual IP 192.168.1.3"),
     ("ifconfig eth0:0 192.168.1.3 netmask 255.255.255.0 up", "the virtual IP 192.168.1.3"),
@@ -449,6 +461,7 @@ def test_commands_that_start_a_cluster_resource(command, what):
     "pkill smbd", "systemctl stop smbd nmbd", "umount /var/lib/vmware",
     "mountpoint -q /var/lib/vmware", "virsh list --all", "virsh start hademo2",
     "ip addr add 192.168.1.30/24 dev eth0", "drbdadm secondary r0", "smbstatus",
+    "samba-tool user list", "systemctl start smbd-backup.service",
 ])
 def test_commands_that_start_nothing_of_the_cluster(command):
     assert command_starts(command, HB) is None
