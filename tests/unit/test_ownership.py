@@ -505,7 +505,7 @@ def test_a_boot_unit_or_drop_in_running_such_a_command_fails():
 def test_the_read_is_one_quoted_read_only_command():
     owned = replace(HB, mount_point="/srv/vm data", device="/dev/drbd1")
     command = read_command(owned)
-    assert "'srv-vm\\x20data.mount'" in command and "blkid -o export /dev/drbd1" in command
+    assert "'srv-vm\\x20data.mount'" in command and "blkid -p -o export /dev/drbd1" in command
     # it reads only: no systemctl verb that changes a unit, no file written
     assert not re.search(r"systemctl (enable|disable|start|stop|restart|mask|daemon)", command)
     assert not re.search(r"(?<![2&])>|\b(rm|mv|tee|touch)\b", command)
@@ -531,3 +531,25 @@ def test_the_show_blocks_follow_the_units_asked():
     assert view.units["smb.service"]["Id"] == "smbd.service"
     assert view.units["samba.service"]["LoadState"] == "masked"
     assert view.enabled["samba.service"] == "masked"
+
+
+# -- HB-08: what a node holds now, against what its manager gave it -----------------------
+
+
+def test_a_part_held_where_the_manager_gives_nothing_is_outside_the_manager():
+    from fixtures.heartbeat import GROUP_PARTS
+    from fixtures.ownership import held_outside_manager
+    whole, nothing = dict.fromkeys(GROUP_PARTS, True), dict.fromkeys(GROUP_PARTS, False)
+    # the baseline: node1 holds the group its manager gave it
+    assert held_outside_manager({"node1": whole, "node2": nothing}, {}) == []
+    # the VIP added by hand on node2 (a static address): crm_mon gives node2 nothing
+    stray = {**nothing, "VIP": True}
+    assert held_outside_manager({"node1": whole, "node2": stray}, {
+        "node2": "crm_mon shows no resource of the cluster active there"}) == [
+        "node2 holds VIP, but crm_mon shows no resource of the cluster active there: started "
+        "outside the manager"]
+    # the whole group started by hand on node1 while heartbeat is stopped on both
+    assert held_outside_manager({"node1": whole, "node2": nothing}, {
+        "node1": "heartbeat does not run there", "node2": "heartbeat does not run there"}) == [
+        "node1 holds VIP, DRBD Primary, mount, smbd, VM, but heartbeat does not run there: "
+        "started outside the manager"]
