@@ -381,6 +381,26 @@ def test_an_auto_line_in_the_main_file_brings_up_a_stanza_of_interfaces_d():
         "adds the virtual IP at boot"]
 
 
+def test_vrrp_and_ucarp_holding_the_vip_and_an_if_up_hook_adding_it_fail():
+    # keepalived.conf(5): vrrp_instance's virtual_ipaddress block
+    keepalived = ("vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n"
+                  "    virtual_router_id 51\n    virtual_ipaddress {\n"
+                  "        192.168.1.3/24 dev eth0\n    }\n}\n")
+    # ucarp's interfaces(5) options (Debian's ucarp package)
+    ucarp = "auto eth0\niface eth0 inet static\n  address 192.168.1.1/24\n  ucarp-vid 3\n" \
+            "  ucarp-vip 192.168.1.3\n  ucarp-password secret\n"
+    hook = "#!/bin/sh\n[ \"$IFACE\" = eth0 ] || exit 0\nip addr add 192.168.1.3/24 dev eth0\n"
+    files = {**_files(), "/etc/keepalived/keepalived.conf": keepalived,
+             "/etc/network/interfaces": ucarp, "/etc/network/if-up.d/vip": hook}
+    assert node_findings("n", _view(files=files), HB) == [
+        "n: /etc/network/interfaces line 5 `ucarp-vip 192.168.1.3` (iface eth0) adds the "
+        "virtual IP at boot",
+        "n: /etc/keepalived/keepalived.conf line 6 `192.168.1.3/24 dev eth0`: keepalived "
+        "holds the virtual IP",
+        "n: /etc/network/if-up.d/vip line 3 `ip addr add 192.168.1.3/24 dev eth0` starts the "
+        "virtual IP 192.168.1.3 when an interface comes up"]
+
+
 def test_interfaces_lines_that_only_mention_a_near_address_pass():
     text = ("auto eth0\niface eth0 inet static\n address 192.168.1.30/24\n"
             " gateway 192.168.1.3\n# address 192.168.1.3\n post-up ip route add 10.0.0.0/8 "
