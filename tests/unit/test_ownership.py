@@ -546,6 +546,17 @@ def test_the_drbd_identities_read_on_the_primary_judge_the_secondary():
     assert len(node_findings("node2", secondary, HB, frozenset({UUID}))) == 1
 
 
+def test_each_unit_gets_its_own_show_block_even_when_one_is_missing():
+    from fixtures.ownership import parse_show
+    # systemctl show: blocks separated by an empty line; an alias answers with its unit
+    text = ("Id=smbd.service\nNames=smbd.service smb.service\nUnitFileState=enabled\n\n"
+            "Id=nmbd.service\nNames=nmbd.service nmb.service\nLoadState=masked\n")
+    units = ("smbd.service", "samba.service", "smb.service", "nmbd.service")
+    shown = parse_show(text, units)
+    assert shown["smb.service"]["UnitFileState"] == "enabled"
+    assert shown["nmbd.service"]["LoadState"] == "masked" and "samba.service" not in shown
+
+
 def test_the_show_blocks_follow_the_units_asked():
     view = _view(show={"smb.service": {"Id": "smbd.service", "Names": "smbd.service smb.service"}})
     assert view.units["smb.service"]["Id"] == "smbd.service"
