@@ -28,6 +28,7 @@ from fixtures.heartbeat import (
     parse_haresources,
     resolve_ucast_names,
 )
+from fixtures.ownership import held_outside_manager
 from fixtures.pacemaker import parse_corosync_conf
 from fixtures.scenarios import (
     HardFailure,
@@ -407,3 +408,27 @@ def test_a_node_booted_alone_waits_for_its_peer_before_starting_the_group(
         f"node1, booted alone, reported quorate={sc.quorate_alone}")
     within(took, budgets.node_boot + budgets.failback, "the group started on node1 after")
     assert sc.served_by == [n1], f"once node2 was back the group ran on {sc.served_by}"
+
+
+# HB-08, the manager's side (SPEC §7): a part of the group a node holds now must be one
+# its manager gave it; one started by hand or at boot outside the manager fails here even
+# when a single node holds the whole group.
+@pytest.mark.control("HB-08")
+def test_what_a_node_holds_now_its_cluster_manager_gave_it(cluster, inventory, hypervisor,
+                                                           manager):
+    held = manager.holdings(cluster, hypervisor)
+    not_given: dict[str, str] = {}
+    status = None
+    if inventory.cluster_manager == "pacemaker":
+        # crm_mon answers the same on every member: the first node that answers
+        status = next((s for s in map(manager.status, cluster) if s is not None), None)
+        assert status is not None, "crm_mon answered on no node: what Pacemaker gave is unknown"
+    for node in cluster:
+        if held.get(node.name) is None:
+            continue  # it does not answer: the other HB-08 test says so
+        if not manager.running(node):
+            not_given[node.name] = f"{manager.name} does not run there"
+        elif status is not None and not status.holds_anything(node.name):
+            not_given[node.name] = "crm_mon shows no resource of the cluster active there"
+    found = held_outside_manager(held, not_given)
+    assert not found, "; ".join(found) + f" (now: {describe_holdings(held)})"

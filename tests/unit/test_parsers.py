@@ -104,39 +104,6 @@ def test_what_is_where_is_named_when_the_group_is_not_whole():
     assert describe_holdings(silent).endswith("; node2 does not answer")
 
 
-# -- NODE-04: what a reboot brings back ----------------------------------------------
-
-def test_boot_findings_name_the_node_the_unit_and_its_state():
-    from suites.test_nodes import boot_findings
-    good = {"ssh": "enabled", "chrony": "enabled", "systemd-timesyncd": "masked",
-            "drbd": "enabled", "heartbeat": "enabled", "smbd": "disabled", "nmbd": "disabled"}
-    assert boot_findings("node1", good, "hademo", False) == []
-    assert boot_findings("node1", {**good, "chrony": "", "systemd-timesyncd": "enabled"},
-                         "hademo", False) == []
-    assert boot_findings("node2", {**good, "drbd": "disabled"}, "hademo", False) == [
-        "node2: the DRBD service is not enabled at boot (drbd disabled)"]
-    assert boot_findings("node1", {**good, "chrony": ""}, "hademo", False) == [
-        "node1: time sync is not enabled at boot (chrony not installed, systemd-timesyncd "
-        "masked)"]
-    assert boot_findings("node1", {**good, "smbd": "enabled"}, "hademo", True) == [
-        "node1: smbd is enabled at boot; heartbeat alone starts it",
-        "node1: libvirt autostarts VM hademo at boot; heartbeat alone starts it"]
-    assert boot_findings("node1", {**good, "corosync": "enabled"}, "hademo", False) == [
-        "node1: corosync is enabled at boot; heartbeat alone runs here"]
-
-
-def test_boot_findings_on_pacemaker_want_its_stack_and_no_drbd_service():
-    from suites.test_nodes import boot_findings
-    good = {"ssh": "enabled", "chrony": "enabled", "corosync": "enabled",
-            "pacemaker": "enabled", "sbd": "enabled", "libvirtd": "enabled",
-            "drbd": "disabled", "heartbeat": "disabled", "smbd": "disabled"}
-    assert boot_findings("node1", good, "hademo", False, "pacemaker") == []
-    assert boot_findings("node2", {**good, "sbd": "disabled", "drbd": "enabled"}, "hademo",
-                         False, "pacemaker") == [
-        "node2: SBD fencing is not enabled at boot (sbd disabled)",
-        "node2: drbd is enabled at boot; pacemaker alone starts it"]
-
-
 def test_proc_drbd_standalone_and_diskless_is_a_resource_brought_down_not_a_split_brain():
     # as Pacemaker leaves node 1 after its start took the resource down (role flip restore)
     text = PROC_SPLIT.replace("ds:UpToDate/DUnknown", "ds:Diskless/DUnknown").replace(
