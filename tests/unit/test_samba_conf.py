@@ -194,8 +194,8 @@ def test_the_login_comes_from_the_environment_or_is_a_guest(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     assert Samba().login() is None and Samba().secrets() == ()
     monkeypatch.setenv("HA_SMB_USER", "backup")
-    with pytest.raises(ValueError, match="HA_SMB_PASSWORD is not set"):
-        Samba()
+    with pytest.raises(InventoryError, match="samba: HA_SMB_PASSWORD is not set"):
+        Samba().login()
     monkeypatch.setenv("HA_SMB_PASSWORD", PASSWORD)
     monkeypatch.setenv("HA_SMB_DOMAIN", "EXAMPLE")
     assert Samba().login().who == "EXAMPLE\\backup"
