@@ -148,6 +148,7 @@ def test_an_smbclient_authentication_file_gives_the_login():
     ("password = {p}\n", "/a: no 'username' line"),
     ("username = backup\npasword = {p}\n", "/a line 2: unknown key 'pasword'"),
     ("username = backup\n{p}\n", "/a line 2: expected 'key = value'"),
+    ("username = backup\npassword: {p}=x\n", "/a line 2: unknown key (smbclient -A reads"),
 ])
 def test_a_bad_authentication_file_names_the_field_never_the_password(text, expected):
     with pytest.raises(ValueError) as err:
