@@ -201,3 +201,47 @@ def test_become_sudo_that_wants_a_password_is_one_line(keys, tmp_path):
                        "(NOPASSWD in sudoers)")
     # nothing but the check ran on the node
     assert server.commands == [b"sudo -n -- id -u"]
+
+
+# known_hosts variants from sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT" and its EXAMPLES (the
+# man page's keys are elided there: real keys stand in for them)
+def test_known_hosts_read_as_the_man_page_writes_it(keys):
+    from fixtures.node import read_known_hosts
+
+    host, other = public_line(keys["host"]), public_line(keys["other"])
+    hashed = paramiko.HostKeys.hash_host("cvs.example.net")
+    text = "\n".join([
+        "# Comments allowed at start of line",
+        "closenet,closenet.example.net,192.0.2.53 1024 37 159...93 closenet.example.net",
+        f"cvs.example.net,192.0.2.10 {host}",
+        "# A hashed hostname",
+        f"{hashed} {host}",
+        "# A revoked key",
+        f"@revoked * {other}",
+        "# A CA key, accepted for any host in *.mydomain.com or *.mydomain.org",
+        f"@cert-authority *.mydomain.org,*.mydomain.com {other}",
+        f"[cvs.example.net]:2222 {other} a comment with spaces",
+    ])
+    found, skipped = read_known_hosts(text, "cvs.example.net")
+    assert [(k.key_type, k.revoked) for k in found] == [
+        ("ssh-ed25519", False), ("ssh-ed25519", False), ("ssh-ed25519", True)]
+    assert skipped == ["line 2: unreadable host name or key"]  # SSH1's bits/exponent form
+    on_port, _ = read_known_hosts(text, "[cvs.example.net]:2222")
+    assert [k.revoked for k in on_port] == [True, False]
+    ca_only, _ = read_known_hosts(text, "www.mydomain.org")
+    assert [k.revoked for k in ca_only] == [True]  # the CA line is no host key
+
+
+@pytest.mark.parametrize(("patterns", "host", "named"), [
+    ("*.example.net", "cvs.example.net", True),
+    ("CVS.Example.NET", "cvs.example.net", True),  # no case, as ssh compares host names
+    ("192.0.2.?", "192.0.2.10", False),  # ? is one character
+    ("*,!192.0.2.10", "192.0.2.10", False),  # a negated match wins
+    ("[192.0.2.10]:*", "[192.0.2.10]:2222", True),  # brackets are literal
+    ("192.0.2.10", "[192.0.2.10]:2222", False),  # a port is part of the name
+])
+def test_host_patterns(patterns, host, named, keys):
+    from fixtures.node import read_known_hosts
+
+    found, skipped = read_known_hosts(f"{patterns} {public_line(keys['host'])}\n", host)
+    assert bool(found) is named and skipped == []
