@@ -173,6 +173,8 @@ SUITE_CASES = [
             args=["--inventory", "~nosuchuser/inventory.yaml"]),
     Hostile("inventory-env", "inventory /nonexistent/env.yaml: no such file",
             args=["--inventory", "/nonexistent/env.yaml"]),
+    Hostile("inventory-path-escape", "inventory /nonexistent/\\x1b[2J.yaml: no such file",
+            args=["--inventory", "/nonexistent/\x1b[2J.yaml"]),
     Hostile("inventory-bom-binary", "not UTF-8 text", raw=b"\xfe\xff\x00c\x00l"),
     # -- paths in the inventory
     Hostile("key-tilde-nouser", "nodes.0.ssh.key: ~nosuchuser/id_ed25519: cannot expand "
