@@ -171,8 +171,6 @@ SUITE_CASES = [
             raw=b"cluster: c\n" + b"# padding\n" * 120000),
     Hostile("inventory-tilde-nouser", "cannot expand ~nosuchuser: no such user",
             args=["--inventory", "~nosuchuser/inventory.yaml"]),
-    Hostile("inventory-env", "inventory /nonexistent/env.yaml: no such file",
-            args=["--inventory", "/nonexistent/env.yaml"]),
     Hostile("inventory-path-escape", "inventory /nonexistent/\\x1b[2J.yaml: no such file",
             args=["--inventory", "/nonexistent/\x1b[2J.yaml"]),
     Hostile("inventory-bom-binary", "not UTF-8 text", raw=b"\xfe\xff\x00c\x00l"),
