@@ -236,6 +236,37 @@ def test_an_order_set_that_skips_the_promote_is_named():
                for line in _problems(early)), _problems(early)
 
 
+def test_constraints_on_a_tag_and_a_primitive_made_from_a_template_pass():
+    """pcs tag create / crmsh rsc_template (Pacemaker Explained, "Tagging Resources",
+    "Resource Templates"): the services tied through a tag, the mount through a template."""
+    fs = re.search(r'<primitive id="p_fs".*?</primitive>', SETS, re.S)[0]
+    tagged = SETS.replace(fs, '<template id="t_fs" class="ocf" provider="heartbeat" '
+                              'type="Filesystem"><instance_attributes id="t_fs-ia"><nvpair '
+                              'id="t_fs-type" name="fstype" value="ext3"/></instance_attributes>'
+                              '</template><primitive id="p_fs" template="t_fs"><instance_'
+                              'attributes id="p_fs-ia"><nvpair id="p_fs-dev" name="device" '
+                              'value="/dev/drbd0"/><nvpair id="p_fs-dir" name="directory" '
+                              'value="/var/lib/vmware"/></instance_attributes></primitive>')
+    tagged = re.sub(r'<rsc_colocation id="c_service".*?</rsc_colocation>',
+                    '<rsc_colocation id="c1" rsc="p_fs" with-rsc="ms_drbd_r0" '
+                    'with-rsc-role="Promoted" score="INFINITY"/><rsc_colocation id="c2" '
+                    'rsc="services" with-rsc="p_fs" score="INFINITY"/>', tagged, flags=re.S)
+    tagged = tagged.replace("</constraints>", "</constraints><tags><tag id=\"services\">"
+                            '<obj_ref id="p_smb"/><obj_ref id="p_vm"/><obj_ref id="p_ip"/>'
+                            "</tag></tags>")
+    cib = Cib.parse(tagged)
+    assert cib.primitives["p_fs"].agent == "ocf:heartbeat:Filesystem"
+    assert cib.primitives["p_fs"].params["fstype"] == "ext3"
+    assert _problems(tagged) == []
+
+
+def test_a_preference_on_drbds_started_instances_does_not_bring_the_service_home():
+    """Both nodes run a clone instance: only a Promoted-role preference follows the service."""
+    started = SETS.replace('role="Promoted" node="node1"', 'node="node1"')
+    assert any("no location preference brings the service back to node1" in line
+               for line in _problems(started)), _problems(started)
+
+
 def test_the_fencing_in_use_and_the_units_each_needs_at_boot():
     assert fencing_in_use(Cib.parse(SAMPLE)) == [FenceMechanism("fence_sbd", "fence-sbd",
                                                                 ("sbd",))]
