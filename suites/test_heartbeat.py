@@ -160,14 +160,16 @@ def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
 @pytest.mark.control("HB-02")
 @pytest.mark.manager("pacemaker", why="the cluster runs Heartbeat: authkeys is checked instead")
 def test_corosync_encrypts_and_signs_with_a_private_authkey(cluster, inventory):
+    """The crypto corosync runs (corosync-cmapctl; corosync.conf and its defaults when it
+    is down) is real, and the inventory's where it declares one; the key is private."""
     cs = inventory.corosync
-    found, digests = [], {}
+    digests = {}
     for node in cluster:
         text = node.host.file(COROSYNC_CONF).content_string
         running = pacemaker.totem(node, text)
         evidence.current().notes.append(f"{node.name}: {running.describe()}")
-        found += [f"{node.name}: {p}"
-                  for p in crypto_problems(running, cs.crypto_cipher, cs.crypto_hash)]
+        found = crypto_problems(running, cs.crypto_cipher, cs.crypto_hash)
+        assert not found, f"{node.name}: " + "; ".join(found)
         totem = next(iter(parse_corosync_conf(text).subsections("totem")), {})
         key = node.host.file(totem.get("keyfile", COROSYNC_KEY))
         assert key.exists, f"{node.name}: {key.path} missing"
@@ -178,7 +180,6 @@ def test_corosync_encrypts_and_signs_with_a_private_authkey(cluster, inventory):
             f"{COROSYNC_KEY_MIN_BYTES}")
         # compared by digest: the key itself never leaves the node
         digests[node.name] = node.run("sha256sum %s", key.path, check=True).stdout.split()[0]
-    assert not found, "; ".join(found)
     assert len(set(digests.values())) == 1, "the nodes hold different corosync authkeys"
 
 
