@@ -153,8 +153,8 @@ CFS_BREAKAGES = [
                  '<operations>\n          <op id="fence_dev-monitor',
                  "no fencing mechanism is configured and enabled", id="fence-device-disabled"),
     pytest.param('value="wwwdata"', 'value="webdata"',
-                 "no ocf:linbit:drbd resource manages DRBD resource 'wwwdata': the CIB's "
-                 "manage WebData ('webdata')", id="wrong-drbd-resource"),
+                 "no ocf:linbit:drbd resource manages DRBD resource 'wwwdata'; the CIB's "
+                 "drbd resources: WebData ('webdata')", id="wrong-drbd-resource"),
     pytest.param('name="ip" value="192.168.122.120"', 'name="ip" value="192.168.122.121"',
                  "no ocf:heartbeat:IPaddr2/ocf:heartbeat:IPaddr resource holds the VIP "
                  "(ClusterIP holds 192.168.122.121)", id="wrong-vip"),
