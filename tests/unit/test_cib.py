@@ -114,6 +114,14 @@ def test_a_group_member_order_that_respects_the_dependencies_passes():
     assert _problems(moved) == []
 
 
+def test_drbds_promoted_instance_colocated_with_the_mount_is_the_same_tie():
+    reverse = CFS.replace('rsc="WebFS" rsc-role="Started" score="INFINITY" with-rsc="WebData-'
+                          'clone" with-rsc-role="Promoted"', 'rsc="WebData-clone" rsc-role='
+                          '"Promoted" score="INFINITY" with-rsc="WebFS"')
+    assert reverse != CFS
+    assert _problems(reverse, CFS_INV) == []
+
+
 def test_the_drbd_device_may_be_left_to_the_cluster():
     """An inventory without a DRBD device takes any DRBD minor the Filesystem mounts."""
     inv = CFS_INV.model_copy(update={"drbd": CFS_INV.drbd.model_copy(update={"device": None})})
