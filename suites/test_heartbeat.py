@@ -21,7 +21,12 @@ from fixtures.heartbeat import (
     parse_ha_cf,
     parse_haresources,
 )
-from fixtures.pacemaker import crypto_problems, parse_corosync_conf, timing_problems
+from fixtures.pacemaker import (
+    crypto_problems,
+    parse_corosync_conf,
+    timing_problems,
+    totem_from_conf,
+)
 from fixtures.scenarios import (
     HardFailure,
     HeartbeatStop,
@@ -98,14 +103,18 @@ def test_corosync_timings_and_quorum_are_the_articles_on_both_nodes(cluster, inv
     found, digests = [], {}
     for node in cluster:
         text = node.host.file(COROSYNC_CONF).content_string
-        totem = pacemaker.totem(node, text)
+        conf = parse_corosync_conf(text)
+        totem, written = pacemaker.totem(node, text), totem_from_conf(conf)
         notes.append(f"{node.name}: {totem.describe()}")
+        if (totem.token, totem.consensus) != (written.token, written.consensus):
+            notes.append(f"{node.name}: corosync.conf makes {written.describe()}: changed "
+                         "since corosync read it? (corosync-cfgtool -R)")
         found += [f"{node.name}: {p}" for p in timing_problems(totem, cs.token, cs.consensus)]
         if (totem.token, totem.consensus) != (budget_token, budget_consensus):
             notes.append(f"{node.name}: the failover budgets count on token {budget_token} ms "
                          f"and consensus {budget_consensus} ms; declare corosync.token and "
                          "corosync.consensus in the inventory to count on what runs")
-        quorum = next(iter(parse_corosync_conf(text).subsections("quorum")), {})
+        quorum = next(iter(conf.subsections("quorum")), {})
         if quorum.get("provider") != "corosync_votequorum":
             found.append(f"{node.name}: quorum provider is {quorum.get('provider')}")
         if cs.two_node and quorum.get("two_node") != "1":
