@@ -111,7 +111,8 @@ def test_pacemaker_fences_with_sbd_on_the_shared_disk(tmp_path: Path) -> None:
     assert "fencing" not in inventory.build(KEY, "tcg", budgets=CALIBRATED)
     model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
     assert model.cluster_manager == "pacemaker"
-    assert model.fencing.method == "sbd" and model.fencing.watchdog == "/dev/watchdog"
+    # no method declared: the CIB's fencing is judged as configured; SBD's settings apply
+    assert model.fencing.sbd and model.fencing.watchdog == "/dev/watchdog"
     assert model.fencing.sbd_device == "/dev/disk/by-id/virtio-sbd"
     with pytest.raises(ValueError, match="manager"):
         inventory.build(KEY, "tcg", budgets=CALIBRATED, manager="cman")

@@ -37,7 +37,7 @@ class _Ctx:
 
 def _corosync(inv: Inventory, i: int = 0):
     text = render("corosync.conf.j2", **_vars(inv, i, cluster_name=inv.cluster,
-                                               corosync=inv.corosync,
+                                               corosync=prov.corosync_settings(inv),
                                                log_path="/var/log/pacemaker/pacemaker.log"))
     return text, parse_corosync_conf(text)
 
