@@ -33,7 +33,7 @@ def _inventory(profile: str) -> Inventory:
 def _vars(inv: Inventory, i: int, **extra) -> dict:
     node, peer = inv.nodes[i], inv.nodes[1 - i]
     return {"profile": inv.profile, "nodes": inv.nodes, "node": node, "peer": peer,
-            "primary": inv.primary, "network": inv.network, "drbd": inv.drbd,
+            "primary": inv.primary, "network": inv.network, "drbd": inv.drbd.as_built(),
             "heartbeat": inv.heartbeat, "samba": inv.samba, "hypervisor": inv.hypervisor,
             "vm_dir": "/var/lib/vmware/hademo",
             "vm_uuid": "2c4b916e-4da9-4d54-8f0c-6d69d0800b71", **extra}
