@@ -101,10 +101,10 @@ def test_resource_scripts_and_watcher_are_valid_shell(tmp_path):
         "libvirtd": render("resource.d-libvirtd.j2", **_vars(inv, 0)),
         "watch": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
                         ha_log_noise="", vip="192.168.1.3", mount_point="/var/lib/vmware",
-                        vm_name="hademo"),
+                        vm_name="hademo", drbd_minor=0),
         "watch-pacemaker": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
                                   ha_log_noise="\t(info|debug): ", vip="192.168.1.3",
-                                  mount_point="/var/lib/vmware", vm_name="hademo"),
+                                  mount_point="/var/lib/vmware", vm_name="hademo", drbd_minor=0),
     }
     for name, text in scripts.items():
         path = tmp_path / name
@@ -153,7 +153,7 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
     script = tmp_path / "watch.sh"
     script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log),
                              ha_log_noise=Pacemaker.log_noise, vip="192.0.2.1",
-                             mount_point="/nowhere", vm_name="hademo"))
+                             mount_point="/nowhere", vm_name="hademo", drbd_minor=0))
     with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
         try:
@@ -199,7 +199,7 @@ def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_p
     script = tmp_path / "watch.sh"
     script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
                              vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", root=str(root)))
+                             vm_name="hademo", drbd_minor=0, root=str(root)))
     with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
         try:
@@ -227,3 +227,38 @@ def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_p
     logged = [parse_line(line) for line in out.splitlines() if line.startswith("L ")]
     assert [(x.uptime, x.text) for x in logged] == [
         (101.5, "heartbeat[99]: info: Giving up all HA resources.")], out
+
+
+@pytest.mark.parametrize(("minor", "want"), [
+    (1, ("Primary", "Connected", "UpToDate/UpToDate")),
+    ("", ("-", "-", "-")),  # the node could not say which minor: DRBD unseen, not guessed
+])
+def test_the_watcher_reads_its_resources_minor_not_the_first_device(tmp_path, minor, want):
+    """Two resources on the node (/proc/drbd of DRBD 8.4, drbd.conf(5)'s minors 0 and 1):
+    the watcher samples the line of the minor it was given."""
+    root = tmp_path
+    (root / "proc/net").mkdir(parents=True)
+    (root / "proc/uptime").write_text("100.25 80.00\n")
+    (root / "proc/drbd").write_text(
+        "version: 8.4.11 (api:1/proto:86-101)\n"
+        " 0: cs:WFConnection ro:Secondary/Unknown ds:Inconsistent/DUnknown C r-----\n"
+        "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n"
+        " 1: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+        "    ns:76 nr:0 dw:76 dr:345 al:3 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n")
+    (root / "proc/net/fib_trie").write_text("")
+    (root / "proc/mounts").write_text("")
+    log = tmp_path / "ha-log"
+    log.write_text("")
+    script = tmp_path / "watch.sh"
+    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
+                             vip="192.168.1.3", mount_point="/var/lib/vmware",
+                             vm_name="hademo", drbd_minor=minor, root=str(root)))
+    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
+        try:
+            time.sleep(0.8)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+        out = proc.stdout.read()
+    first = next(parse_line(line) for line in out.splitlines() if line.startswith("S "))
+    assert (first.role, first.connection, first.disks) == want, out
