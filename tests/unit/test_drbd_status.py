@@ -375,6 +375,14 @@ def test_dumps_that_differ_between_the_nodes_fail_but_their_comments_may():
                         "'resync-rate      200M;' / 'resync-rate      40M;'"]
 
 
+def test_a_differing_shared_secret_is_named_by_its_fingerprint_only():
+    other = DUMP_84.replace("not-a-real-secret", "another-secret")
+    nodes = _nodes(DUMP_84)
+    problems = judge_config(EXPECT, [nodes[0], replace(nodes[1], dump=other)]).problems
+    assert len(problems) == 1 and "shared-secret" in problems[0]
+    assert "not-a-real-secret" not in problems[0] and "another-secret" not in problems[0]
+
+
 def test_a_host_section_named_other_than_uname_fails_with_the_hint():
     nodes = [replace(n, uname=f"{n.name}.example.com") for n in _nodes(DUMP_84)]
     problems = judge_config(EXPECT, nodes).problems
