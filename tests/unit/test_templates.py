@@ -14,7 +14,7 @@ import yaml
 from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
 from fixtures.inventory import Inventory, load
 from fixtures.provision.templates import render
-from fixtures.watch import parse_line
+from fixtures.watch import Sample, parse_line
 
 
 def _inventory(profile: str) -> Inventory:
@@ -101,10 +101,11 @@ def test_resource_scripts_and_watcher_are_valid_shell(tmp_path):
         "libvirtd": render("resource.d-libvirtd.j2", **_vars(inv, 0)),
         "watch": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
                         ha_log_noise="", vip="192.168.1.3", mount_point="/var/lib/vmware",
-                        vm_name="hademo", drbd_minor=0),
+                        vm_name="hademo", drbd_resource="r0", drbd_minor=0),
         "watch-pacemaker": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
                                   ha_log_noise="\t(info|debug): ", vip="192.168.1.3",
-                                  mount_point="/var/lib/vmware", vm_name="hademo", drbd_minor=0),
+                                  mount_point="/var/lib/vmware", vm_name="hademo",
+                                  drbd_resource="r0", drbd_minor=0),
     }
     for name, text in scripts.items():
         path = tmp_path / name
@@ -153,7 +154,8 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
     script = tmp_path / "watch.sh"
     script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log),
                              ha_log_noise=Pacemaker.log_noise, vip="192.0.2.1",
-                             mount_point="/nowhere", vm_name="hademo", drbd_minor=0))
+                             mount_point="/nowhere", vm_name="hademo", drbd_resource="r0",
+                             drbd_minor=0))
     with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
         try:
@@ -199,7 +201,8 @@ def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_p
     script = tmp_path / "watch.sh"
     script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
                              vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", drbd_minor=0, root=str(root)))
+                             vm_name="hademo", drbd_resource="r0", drbd_minor=0,
+                             root=str(root)))
     with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
         try:
@@ -252,7 +255,8 @@ def test_the_watcher_reads_its_resources_minor_not_the_first_device(tmp_path, mi
     script = tmp_path / "watch.sh"
     script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
                              vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", drbd_minor=minor, root=str(root)))
+                             vm_name="hademo", drbd_resource="r0", drbd_minor=minor,
+                             root=str(root)))
     with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
         try:
@@ -262,3 +266,63 @@ def test_the_watcher_reads_its_resources_minor_not_the_first_device(tmp_path, mi
         out = proc.stdout.read()
     first = next(parse_line(line) for line in out.splitlines() if line.startswith("S "))
     assert (first.role, first.connection, first.disks) == want, out
+
+
+def test_on_drbd9_the_watcher_follows_drbdsetup_events2(tmp_path):
+    """DRBD 9's /proc/drbd names no device: the watcher folds a running `drbdsetup events2`
+    (here a stand-in on PATH printing drbdsetup-events2(8) lines: the initial `exists`
+    state, then a change) for its resource and minor; another resource's lines are not
+    ours."""
+    root, bin_dir = tmp_path / "root", tmp_path / "bin"
+    (root / "proc/net").mkdir(parents=True)
+    bin_dir.mkdir()
+    (root / "proc/uptime").write_text("100.25 80.00\n")
+    (root / "proc/drbd").write_text("version: 9.2.12 (api:2/proto:86-122)\n"
+                                    "GIT-hash: 0123456789abcdef build by root\n"
+                                    "Transports (api:21): tcp (9.2.12)\n")
+    (root / "proc/net/fib_trie").write_text("")
+    (root / "proc/mounts").write_text("")
+    fake = bin_dir / "drbdsetup"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "[ \"$1 $2\" = 'events2 all' ] || exit 1\n"
+        "echo 'exists resource name:r0 role:Primary suspended:no'\n"
+        "echo 'exists device name:r0 volume:0 minor:3 disk:UpToDate client:no quorum:yes'\n"
+        "echo 'exists connection name:r0 peer-node-id:1 conn-name:node2 connection:Connected "
+        "role:Secondary'\n"
+        "echo 'exists peer-device name:r0 peer-node-id:1 conn-name:node2 volume:0 "
+        "replication:Established peer-disk:UpToDate'\n"
+        "echo 'exists resource name:r1 role:Secondary suspended:no'\n"
+        "echo 'exists -'\n"
+        f"while [ ! -e {tmp_path / 'go'} ]; do sleep 0.05; done\n"
+        "echo 'change connection name:r0 peer-node-id:1 conn-name:node2 connection:Connecting "
+        "role:Unknown'\n"
+        "echo 'change peer-device name:r0 peer-node-id:1 conn-name:node2 volume:0 "
+        "replication:Off peer-disk:DUnknown'\n"
+        "exec sleep 30\n")
+    fake.chmod(0o755)
+    log = tmp_path / "ha-log"
+    log.write_text("")
+    script = tmp_path / "watch.sh"
+    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
+                             vip="192.168.1.3", mount_point="/var/lib/vmware",
+                             vm_name="hademo", drbd_resource="r0", drbd_minor=3,
+                             root=str(root)))
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE, env=env,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
+        try:
+            time.sleep(1.0)  # the initial state is read
+            (root / "proc/uptime").write_text("100.75 80.00\n")
+            time.sleep(0.5)  # sampled
+            (tmp_path / "go").touch()  # the change is printed, then read
+            time.sleep(0.5)
+            (root / "proc/uptime").write_text("101.50 80.00\n")
+            time.sleep(0.5)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+        out = proc.stdout.read()
+    seen = [(s.role, s.connection, s.disks) for s in map(parse_line, out.splitlines())
+            if isinstance(s, Sample)]
+    assert ("Primary", "Connected", "UpToDate/UpToDate") in seen, out
+    assert seen[-1] == ("Primary", "WFConnection", "UpToDate/DUnknown"), out
