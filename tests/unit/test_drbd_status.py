@@ -197,6 +197,11 @@ def test_resource_state_reads_events2_and_keeps_its_minor():
     assert not any(c.startswith("drbdadm sh-minor") for c in node.commands)
 
 
+def test_resource_state_reads_drbdadm_status_where_events2_is_missing():
+    drbd = DrbdResource(_Node(STATUS_84_HEALTHY), "r0", peer="node2")
+    assert drbd.state().healthy and drbd.minor == 0  # the status names none: sh-minor
+
+
 def test_resource_state_falls_back_to_proc_drbd_by_its_minor():
     # an older drbdsetup without events2 on 8.4: /proc/drbd answers, the line of our minor
     proc = ("version: 8.4.11 (api:1/proto:86-101)\n"
