@@ -4,6 +4,8 @@
 # Each installs what it needs: Debian packages through apt, Python packages into .venv.
 #   make acceptance MANAGER=pacemaker   the same suite on Corosync + Pacemaker with SBD
 #   fencing (MANAGER=heartbeat, the article's, is the default; lab/README.md)
+#   make acceptance BUILD=article-text  the suite on a cluster built by the article's own
+#   text, not by the suite's provisioning (lab/builds/; lab/README.md)
 
 PYTHON  ?= python3
 VENV    := .venv
@@ -18,8 +20,11 @@ INVENTORY ?= /var/lib/ha-lab/inventory.yaml
 REPEAT ?= 1
 # the cluster manager the lab's nodes run: heartbeat (the article's) or pacemaker
 MANAGER ?= heartbeat
+# what the lab's nodes are built into: the suite's provisioning for MANAGER, or a foreign
+# build (lab/builds/<name>/)
+BUILD ?= $(MANAGER)
 
-.PHONY: acceptance soak test test-fast test-lab test-long venv deps lab-up lab-down lint trend bench clean \
+.PHONY: acceptance soak test test-fast test-lab test-long test-builds venv deps lab-up lab-down lint trend bench clean \
         vagrant-box vagrant-up vagrant-acceptance vagrant-down
 
 venv: $(PIP_STAMP)
@@ -44,7 +49,7 @@ $(APT_STAMP): Makefile
 	touch $@
 
 lab-up: deps venv
-	$(PY) -m lab up --manager $(MANAGER)
+	$(PY) -m lab up --build $(BUILD)
 
 lab-down: venv
 	$(PY) -m lab down
@@ -78,7 +83,7 @@ soak: deps venv
 	    taskset -c 1 sh -c 'while :; do :; done' & hog=$$!; \
 	    echo "soak $$i/$(N): CPU hog pid $$hog on core 1"; \
 	  else echo "soak $$i/$(N)"; fi; \
-	  { $(PY) -m lab up --manager $(MANAGER) && $(PY) -m lab snapshot save --if-provisioning && \
+	  { $(PY) -m lab up --build $(BUILD) && $(PY) -m lab snapshot save --if-provisioning && \
 	    HA_SETUP_PHASES=$(SETUP_PHASES) $(PYTEST) suites/ --inventory $(INVENTORY) \
 	      -p no:cacheprovider --reports-dir $$dir; } || status=$$?; \
 	  if [ -n "$$hog" ]; then kill $$hog; wait $$hog 2>/dev/null; hog=; fi; \
@@ -94,11 +99,16 @@ DOCTESTS := --doctest-modules fixtures lab
 test: deps venv
 	$(PYTEST) tests/ -m "not lab" -q $(NO_TESTS_OK)
 	$(PYTEST) $(DOCTESTS) -m "not lab" -q $(NO_TESTS_OK)
-	$(PYTEST) tests/ -m "lab and not long" -q -x $(NO_TESTS_OK)
+	$(PYTEST) tests/ -m "lab and not long and not builds" -q -x $(NO_TESTS_OK)
 
 # the whole migration rehearsal (about an hour of lab time)
 test-long: deps venv
 	$(PYTEST) tests/ -m long -v -x
+
+# the suite on clusters it did not build (lab/builds/: the article's text, a site's access),
+# each from blank nodes (about 15 min a build on TCG)
+test-builds: deps venv
+	$(PYTEST) tests/ -m builds -v
 
 test-fast: venv
 	$(PYTEST) tests/ -m "not lab" -q

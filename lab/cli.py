@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lab import accel as accel_mod
 from lab import (
+    builds,
     cable,
     calibrate,
     config,
@@ -72,6 +73,10 @@ def build_parser() -> Parser:
                     help="cluster manager the nodes are for (default: the lab's current one, "
                          "heartbeat at first); a switch starts from that manager's snapshot "
                          "or from blank disks")
+    up.add_argument("--build", choices=list(builds.BUILDS), default=None,
+                    help="what the nodes are built into: the suite's provisioning for a "
+                         "manager (heartbeat, pacemaker: same as --manager) or a cluster "
+                         "built the way other people build one (lab/builds/)")
     up.add_argument("--timeout", type=float, default=config.SSH_TIMEOUT_S,
                     help="seconds to wait for SSH per node")
     up.add_argument("--no-snapshot", action="store_true",
@@ -198,10 +203,18 @@ def _timeserver_pidfile() -> Path:
 
 
 def _snapshot_key(img: image.Image, accel: str, profile: str,
-                  manager: str) -> tuple[str, dict]:
-    inputs = snapshot.key_inputs(img.recipe_hash, inventory.build(
-        img.key, accel, profile, budgets={"scale": 1.0}, manager=manager))
+                  build: builds.Build) -> tuple[str, dict]:
+    inputs = snapshot.key_inputs(img.recipe_hash, _inventory(
+        img, accel, profile, build, budgets={"scale": 1.0}))
+    if build.has_steps:  # its steps are part of its recipe
+        inputs["build"] = snapshot.tree_hash(build.steps_dir)
     return snapshot.key_of(inputs), inputs
+
+
+def _inventory(img: image.Image, accel: str, profile: str, build: builds.Build,
+               **kwargs) -> dict[str, object]:
+    return inventory.build(img.key, accel, profile, manager=build.manager, build=build.name,
+                           **kwargs)
 
 
 def _blank_disks() -> None:
@@ -300,22 +313,26 @@ def cmd_up(args: argparse.Namespace) -> int:
             _image_record().write_text(img.recipe_hash + "\n")
             netns.ensure()
             timeserver.start(config.NETNS, _timeserver_pidfile())
-            previous = snapshot.lab_manager()
-            manager = args.manager or previous
-            key, _ = _snapshot_key(img, accel, args.profile, manager)
+            previous = snapshot.lab_build()
+            build = builds.get(args.build or args.manager or previous)
+            key, _ = _snapshot_key(img, accel, args.profile, build)
             if args.fresh or snapshot.running_from() != key:
                 snapshot.set_running_from(None)
             use = (not args.fresh and not args.no_snapshot and snapshot.present(key))
             have_disks = any(qemu.paths(n).overlay.exists() for n in config.NODES)
-            switch = snapshot.manager_switch(previous, manager, have_disks, use)
+            switch = snapshot.build_switch(previous, build.name, have_disks, use)
             if switch == "blank":
                 _blank_disks()
-                clock(f"manager {previous} -> {manager}: no {manager} snapshot, the nodes "
-                      "start from blank disks (the suite provisions)")
+                clock(f"build {previous} -> {build.name}: no {build.name} snapshot, the "
+                      "nodes start from blank disks (" + (
+                          "its steps build them" if build.foreign else "the suite provisions")
+                      + ")")
             elif switch == "restore":
-                clock(f"manager {previous} -> {manager}: the nodes start from the {manager} "
-                      f"snapshot {key}")
-            snapshot.set_lab_manager(manager)
+                clock(f"build {previous} -> {build.name}: the nodes start from the "
+                      f"{build.name} snapshot {key}")
+            if args.fresh or switch == "blank":
+                builds.set_built(None)
+            snapshot.set_lab_build(build.name)
             running = all(qemu.running_pid(n) for n in config.NODES)
             reuse = use and running and snapshot.running_from() == key
         if use and not reuse:
@@ -325,6 +342,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 seconds = snapshot.restore(key, snapshot.node_dirs(config.NODES),
                                            [config.sbd_disk_path()])
                 snapshot.set_running_from(key)
+                builds.set_built(build if build.has_steps else None)
                 clock(f"snapshot {key}: disks restored ({seconds:.1f} s)")
         with snapshot.phase("boot to SSH", "setup"):
             _start_nodes(img, accel, args.timeout, clock)
@@ -332,9 +350,10 @@ def cmd_up(args: argparse.Namespace) -> int:
             host_keys = {n.name: inventory.scan_host_key(n.address) for n in config.NODES}
         with snapshot.phase("calibration", "setup"):
             budgets = _budgets(img, accel, clock)
-        path = inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
-                                               provision=not use, host_keys=host_keys,
-                                               manager=manager))
+        # a foreign build is never provisioned by the suite: its own steps build it
+        path = inventory.write(_inventory(img, accel, args.profile, build, budgets=budgets,
+                                          provision=not (use or build.foreign),
+                                          host_keys=host_keys))
     if use:
         # the suite verifies the baseline instead of provisioning: it must be there
         with snapshot.phase("baseline from snapshot", "snapshot"):
@@ -344,10 +363,16 @@ def cmd_up(args: argparse.Namespace) -> int:
                       f", at baseline after {took:.0f} s): the suite will not provision")
             except LabError as exc:
                 snapshot.set_running_from(None)
-                inventory.write(inventory.build(img.key, accel, args.profile, budgets=budgets,
-                                                host_keys=host_keys, manager=manager))
-                clock(f"snapshot {key}: {exc}; the suite provisions")
-    else:
+                builds.set_built(None)
+                inventory.write(_inventory(img, accel, args.profile, build, budgets=budgets,
+                                           provision=not build.foreign, host_keys=host_keys))
+                clock(f"snapshot {key}: {exc}; " + (
+                    "its steps build the nodes again" if build.foreign
+                    else "the suite provisions"))
+    elif build.has_steps and not builds.is_built(build):
+        clock(f"no snapshot for key {key}: `lab snapshot save` runs the build's steps" + (
+            "" if build.foreign else ", then the suite provisions"))
+    elif not build.foreign:
         clock(f"no snapshot for key {key}: the suite provisions")
     clock(f"lab up; inventory {path}")
     return 0
@@ -368,16 +393,22 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise LabError(f"inventory {path}: {exc}") from None
     accel = qemu.node_accel(config.NODES[0], "tcg")
-    manager = str(data.get("cluster_manager", "heartbeat"))
-    key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")), manager)
+    build = builds.get(snapshot.lab_build())
+    key, inputs = _snapshot_key(img, accel, str(data.get("profile", "hardened")), build)
+    # what the nodes still lack: the build's steps, the suite's provisioning, or both
+    steps_pending = build.has_steps and not builds.is_built(build)
+    pending = steps_pending or bool(data.get("provision", True))
     if args.action == "status":
         state = "present" if snapshot.present(key) else "absent"
         print(f"snapshot {key}: {state}; running nodes from it: "
               f"{'yes' if snapshot.running_from() == key else 'no'}")
         return 0
-    if args.if_provisioning and not data.get("provision", True):
+    if args.if_provisioning and not pending:
         print(f"snapshot {key}: the lab already runs from it, nothing to save")
         return 0
+    if steps_pending:
+        with snapshot.phase(f"build {build.name}", "provisioning"):
+            builds.run(build, lambda node: ssh_command(node, img.key, ["sh"], 10), clock)
     if data.get("provision", True):
         with snapshot.phase("provisioning", "provisioning"):
             snapshot.provision(path, clock)
@@ -385,7 +416,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         snapshot.wait_baseline(path, BASELINE_WAIT_S)
     with state_lock():
         with snapshot.phase("snapshot save", "snapshot"):
-            _shutdown(config.NODES, img.key, 180.0, clock, manager)
+            _shutdown(config.NODES, img.key, 180.0, clock, build.manager)
             seconds = snapshot.save(key, inputs, snapshot.node_dirs(config.NODES),
                                     [config.sbd_disk_path()])
             snapshot.set_running_from(key)
@@ -431,7 +462,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     img = active_image()
     print(f"image {img.recipe_hash} ({'ready' if img.is_ready() else 'not built'}) "
           f"in {img.directory}; netns {config.NETNS} "
-          f"{'present' if netns.exists() else 'absent'}; manager {snapshot.lab_manager()}")
+          f"{'present' if netns.exists() else 'absent'}; build {snapshot.lab_build()}")
     for node in config.NODES:
         pid = qemu.running_pid(node)
         if pid is None:

@@ -40,6 +40,9 @@ PACKAGES: tuple[str, ...] = (
     "crmsh",
     "sbd",  # fencing on the shared disk; it owns /dev/watchdog (no `watchdog` daemon)
     "fence-agents",  # fence_sbd
+    "pcs",  # the pcs-built cluster (lab/builds/), as ClusterLabs' guides set one up
+    "xfsprogs",  # the pcs-built cluster's file system
+    "sudo",  # the site-access build: an admin reaches root through sudo -n
     "samba",
     "smbclient",
     "libvirt-daemon-system",

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from fixtures.hypervisor import DEMO_GUEST_BANNER
 from fixtures.inventory import FaultHooks
-from lab import config
+from lab import builds, config
 from lab.config import LabNode
 from lab.errors import LabError
 
@@ -48,13 +49,15 @@ def scan_host_key(address: str, namespace: str | None = config.NETNS, timeout: i
 
 
 def node_entry(node: LabNode, key: Path, python: str, repo: Path,
-               host_key: str | None = None) -> dict[str, object]:
-    """Inventory entry of one node; ``host_key`` pins its SSH host key."""
-    ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key)}
+               host_key: str | None = None, build: str = "heartbeat") -> dict[str, object]:
+    """Inventory entry of one node; ``host_key`` pins its SSH host key; ``build`` (lab/
+    builds.py) gives its host name and how the site reaches it."""
+    ssh: dict[str, object] = {"user": "root", "port": 22, "key": str(key),
+                              **builds.get(build).ssh}
     if host_key:
         ssh["host_key"] = host_key
     return {
-        "name": node.name,
+        "name": builds.hostname(build, node),
         "address": node.address,
         "interface": "eth0",
         "preferred_primary": node.preferred_primary,
@@ -88,14 +91,16 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
           repo: Path | None = None, budgets: dict[str, object] | None = None,
           provision: bool = True,
           host_keys: dict[str, str] | None = None,
-          manager: str = "heartbeat") -> dict[str, object]:
+          manager: str = "heartbeat", build: str | None = None) -> dict[str, object]:
     """The inventory as a dict (pure). ``budgets``: what lab/calibrate.py measured; a TCG
     lab must have it (no constant widens budgets), KVM keeps the defaults.
     ``provision``: False when the nodes were restored from a provisioned snapshot.
     ``host_keys``: node -> host key line (scan_host_key), pinned as the node's ssh.host_key.
     ``manager``: the cluster manager; Pacemaker fences with SBD on the disk both lab nodes
     share (lab/qemu.py), with a longer priority-fencing-delay on TCG nodes; the other
-    fencing values are the schema's defaults."""
+    fencing values are the schema's defaults. ``build`` (lab/builds.py; default: the
+    manager's own): its names, access and declared values replace the lab's; its manager
+    is ``manager``."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
     if manager not in MANAGERS:
@@ -113,8 +118,8 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
         "disposable": True,
         "provision": provision,
         "netns": config.NETNS,
-        "nodes": [node_entry(n, key, python, repo, (host_keys or {}).get(n.name))
-                  for n in config.NODES],
+        "nodes": [node_entry(n, key, python, repo, (host_keys or {}).get(n.name),
+                             build or manager) for n in config.NODES],
         "network": {
             "netmask": config.NETMASK,
             "virtual_ip": config.VIRTUAL_IP,
@@ -124,6 +129,9 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
     }
     if manager == "pacemaker":
         inv["fencing"] = pacemaker_fencing(accel)
+    inv.update(builds.get(build or manager).inventory)
+    # every lab build runs the demo guest: its console must say the guest's own banner
+    inv["hypervisor"] = {**inv.get("hypervisor", {}), "console_banner": DEMO_GUEST_BANNER}
     inv["budgets"] = budgets
     return inv
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab import cable, config, netns
+from lab import builds, cable, config, netns, snapshot
 from lab.config import LabNode
 from lab.errors import LabError
 from lab.image import Image
@@ -68,11 +68,13 @@ def accel_args(accel: str) -> list[str]:
 
 
 def kernel_cmdline(node: LabNode) -> str:
-    """Kernel command line: root, serial console, eth0 naming and the node identity."""
+    """Kernel command line: root, serial console, eth0 naming and the node identity (its
+    host name as the lab's build names it)."""
+    name = builds.hostname(snapshot.lab_build(), node)
     return " ".join([
         "root=/dev/vda", "rw", "console=ttyS0,115200", "net.ifnames=0", "biosdevname=0",
-        "panic=-1", f"systemd.hostname={node.name}",
-        f"halab.hostname={node.name}", f"halab.ip={node.address}/{config.NETMASK}",
+        "panic=-1", f"systemd.hostname={name}",
+        f"halab.hostname={name}", f"halab.ip={node.address}/{config.NETMASK}",
     ])
 
 

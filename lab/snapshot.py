@@ -47,31 +47,32 @@ def current_record() -> Path:
     return config.state_root() / "baseline-from"
 
 
-def manager_record() -> Path:
-    """The cluster manager the lab was last brought up for (its disks are set up for it)."""
+def build_record() -> Path:
+    """The build (lab/builds.py: a cluster manager, or a foreign build) the lab was last
+    brought up for: its disks are set up for it."""
     return config.state_root() / "manager"
 
 
-def lab_manager() -> str:
-    """The lab's current cluster manager; a lab from before the record ran Heartbeat."""
+def lab_build() -> str:
+    """The lab's current build; a lab from before the record ran Heartbeat."""
     try:
-        return manager_record().read_text().strip() or "heartbeat"
+        return build_record().read_text().strip() or "heartbeat"
     except OSError:
         return "heartbeat"
 
 
-def set_lab_manager(manager: str) -> None:
-    manager_record().parent.mkdir(parents=True, exist_ok=True)
-    manager_record().write_text(manager + "\n")
+def set_lab_build(build: str) -> None:
+    build_record().parent.mkdir(parents=True, exist_ok=True)
+    build_record().write_text(build + "\n")
 
 
-def manager_switch(previous: str, requested: str, have_disks: bool,
-                   snapshot_usable: bool) -> str:
-    """What ``lab up`` does with the nodes' disks (pure): ``keep`` them (same manager, or
-    nothing to keep), ``restore`` the requested manager's snapshot, or start from ``blank``
-    disks, so that provisioning for one manager never starts from nodes set up for the other.
+def build_switch(previous: str, requested: str, have_disks: bool,
+                 snapshot_usable: bool) -> str:
+    """What ``lab up`` does with the nodes' disks (pure): ``keep`` them (same build, or
+    nothing to keep), ``restore`` the requested build's snapshot, or start from ``blank``
+    disks, so that one build never starts from nodes set up for another.
 
-    >>> manager_switch("heartbeat", "pacemaker", True, False)
+    >>> build_switch("heartbeat", "pacemaker", True, False)
     'blank'
     """
     if previous == requested or not have_disks:

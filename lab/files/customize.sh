@@ -40,8 +40,9 @@ done
 rm -f "$root"/etc/ssh/ssh_host_*
 
 # Debian enables a service on install; which manager runs is provisioning's choice
-# (fixtures/provision), so the Pacemaker stack starts disabled. Heartbeat keeps its default.
-for unit in corosync.service pacemaker.service sbd.service; do
+# (fixtures/provision), so the Pacemaker stack (and pcs's daemon, which only a pcs-built
+# cluster uses) starts disabled. Heartbeat keeps its default.
+for unit in corosync.service pacemaker.service sbd.service pcsd.service; do
     chroot "$root" systemctl disable "$unit" >/dev/null 2>&1 || true
 done
 # The QEMU i6300esb watchdog for sbd, loaded by name. The q35 chipset's own TCO watchdog

@@ -10,6 +10,10 @@ Modes:
   garbage      answers like an HTTP server
   close        closes every connection at once
   slow-session logs in, then takes 3 s to open each session (a loaded node)
+  sudo-password logs in; `sudo -n ...` fails as sudo does when it wants a password
+
+Every command received is kept in ``commands`` (what the node would have run). In every
+mode that logs in, `sudo -n -- id -u` answers 0 unless sudo wants a password.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from pathlib import Path
 
 import paramiko
 
-MODES = ("accept", "refuse-auth", "silent", "banner-hang", "garbage", "close", "slow-session")
+MODES = ("accept", "refuse-auth", "silent", "banner-hang", "garbage", "close", "slow-session",
+         "sudo-password")
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL + 1)
 
 
@@ -41,9 +46,12 @@ def public_line(path: Path) -> str:
 
 
 class _Server(paramiko.ServerInterface):
-    def __init__(self, accept: bool, session_delay: float = 0.0):
+    def __init__(self, accept: bool, session_delay: float = 0.0, sudo_password: bool = False,
+                 commands: list[bytes] | None = None):
         self.accept = accept
         self.session_delay = session_delay
+        self.sudo_password = sudo_password
+        self.commands = [] if commands is None else commands
 
     def get_allowed_auths(self, username: str) -> str:
         return "publickey"
@@ -56,9 +64,17 @@ class _Server(paramiko.ServerInterface):
         return paramiko.OPEN_SUCCEEDED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        self.commands.append(command)
+
         def answer() -> None:
             time.sleep(0.1)  # after paramiko has told the client the exec request succeeded
-            channel.send_exit_status(0)
+            status = 0
+            if command.startswith(b"sudo -n") and self.sudo_password:
+                channel.send_stderr(b"sudo: a password is required\n")
+                status = 1
+            elif command == b"sudo -n -- id -u":
+                channel.send(b"0\n")
+            channel.send_exit_status(status)
             channel.close()
         threading.Thread(target=answer, daemon=True).start()
         return True
@@ -75,6 +91,7 @@ class LocalSSHD:
         self._sock = socket.create_server((address, 0))
         self.port = self._sock.getsockname()[1]
         self._held: list[object] = []
+        self.commands: list[bytes] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -109,11 +126,13 @@ class LocalSSHD:
                 conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
             elif self.mode == "banner-hang":
                 conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
-            elif self.mode in ("accept", "refuse-auth", "slow-session"):
+            elif self.mode in ("accept", "refuse-auth", "slow-session", "sudo-password"):
                 transport = paramiko.Transport(conn)
                 self._held.append(transport)
                 transport.add_server_key(self.host_key)
                 delay = 3.0 if self.mode == "slow-session" else 0.0
-                transport.start_server(server=_Server(self.mode != "refuse-auth", delay))
+                transport.start_server(server=_Server(
+                    self.mode != "refuse-auth", delay, self.mode == "sudo-password",
+                    self.commands))
         except (OSError, EOFError, paramiko.SSHException):
             pass

@@ -1,11 +1,13 @@
 """The lab writes an inventory the suites' schema accepts, with exactly the agreed keys."""
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from lab import config, inventory
+from fixtures.inventory import Inventory
+from lab import builds, config, inventory
 
 KEY = Path("/var/cache/ha-lab/abc/id_ed25519")
 
@@ -17,7 +19,7 @@ CALIBRATED = {"scale": 2.5, "calibration": {"measured": 3.6, "reference": 2.85, 
 def test_inventory_top_level_keys_and_values() -> None:
     inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"), budgets=CALIBRATED)
     assert list(inv) == ["cluster", "profile", "cluster_manager", "disposable", "provision",
-                         "netns", "nodes", "network", "budgets"]
+                         "netns", "nodes", "network", "hypervisor", "budgets"]
     assert inv["cluster"] == "lab"
     assert inv["profile"] == "hardened"
     assert inv["cluster_manager"] == "heartbeat"
@@ -27,6 +29,13 @@ def test_inventory_top_level_keys_and_values() -> None:
                               "ping_node": "192.168.1.254",
                               "time_server": "192.168.1.254"}
     assert inv["budgets"] == CALIBRATED
+
+
+def test_the_lab_asks_for_its_guests_own_banner_and_its_boot_counter() -> None:
+    # the line guest/hademo.asm prints once a second
+    pattern = inventory.build(KEY, "kvm")["hypervisor"]["console_banner"]
+    m = re.search(pattern, "HADEMO guest up: boot=12 tick=345")
+    assert m and (m["boot"], m["tick"]) == ("12", "345")
 
 
 def test_tcg_budgets_come_from_calibration_never_a_constant() -> None:
@@ -127,3 +136,29 @@ def test_host_keys_are_pinned_and_accepted_by_the_suite(tmp_path: Path) -> None:
     assert "host_key" not in inventory.build(KEY, "kvm")["nodes"][0]["ssh"]
     model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
     assert model.nodes[0].ssh.host_key == line
+
+
+def test_a_foreign_build_declares_its_own_names_and_values() -> None:
+    """lab/builds.py: the article-text build's inventory names the nodes as its steps do
+    and loads under the suite's schema; the lab's wiring (addresses, hooks) stays."""
+    inv = inventory.build(KEY, "tcg", budgets=CALIBRATED, build="article-text")
+    assert [n["name"] for n in inv["nodes"]] == ["HAdebian01", "HAdebian02"]
+    assert [n["address"] for n in inv["nodes"]] == ["192.168.1.1", "192.168.1.2"]
+    assert "lab power node1 off" in inv["nodes"][0]["faults"]["power_off"].replace("'", "")
+    loaded = Inventory.model_validate(inv)
+    assert (loaded.cluster, loaded.drbd.resource) == ("article-text", "user")
+
+
+def test_every_foreign_build_step_runs_on_known_nodes() -> None:
+    for build in builds.BUILDS.values():
+        if build.foreign:
+            assert builds.steps(build), f"{build.name}: no steps"
+
+
+def test_the_site_access_build_reaches_the_nodes_as_a_site_would() -> None:
+    inv = Inventory.model_validate(inventory.build(KEY, "tcg", budgets=CALIBRATED,
+                                                   build="site-access"))
+    assert [n.name for n in inv.nodes] == ["ha1.cluster.example", "ha2.cluster.example"]
+    assert {(n.ssh.user, n.ssh.become, n.ssh.port) for n in inv.nodes} == {
+        ("hadmin", "sudo", 2222)}
+    assert inv.cluster_manager == "heartbeat" and inv.provision

@@ -175,3 +175,29 @@ def test_a_session_slower_than_the_limit_is_a_timeout_not_a_lost_node(keys, tmp_
         with pytest.raises(CommandTimeout):
             n.run("true", timeout=1, check=True, record=False)
         n.disconnect()
+
+
+def test_become_sudo_runs_every_command_through_sudo_n(sshd, keys, tmp_path):
+    n = node(sshd.port, tmp_path, trust_new=True, key=str(keys["client"]), user="admin",
+             become="sudo")
+    sshd.commands.clear()
+    assert n.run("cat %s", "/etc/ha.d/ha.cf", timeout=5, record=False).ok
+    n.disconnect()
+    # the login checked sudo once, then the command ran as root under its limit
+    assert sshd.commands == [b"sudo -n -- id -u",
+                             b"sudo -n -- timeout -k 2 5 sh -c 'cat /etc/ha.d/ha.cf'"]
+
+
+def test_become_sudo_that_wants_a_password_is_one_line(keys, tmp_path):
+    with LocalSSHD("sudo-password", keys["host"]) as server:
+        n = node(server.port, tmp_path, trust_new=True, key=str(keys["client"]),
+                 user="admin", become="sudo")
+        with pytest.raises(NodeError) as err:
+            n.run("true", timeout=5, record=False, check=True)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message == ("node1: ssh.become sudo: `sudo -n` as admin does not give root "
+                       "(sudo: a password is required); allow it without a password "
+                       "(NOPASSWD in sudoers)")
+    # nothing but the check ran on the node
+    assert server.commands == [b"sudo -n -- id -u"]

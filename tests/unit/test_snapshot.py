@@ -88,14 +88,14 @@ def test_save_then_restore_brings_the_disks_back(tmp_path: Path) -> None:
     ("heartbeat", "pacemaker", True, False, "blank"),  # never provision over the other's
     ("pacemaker", "heartbeat", True, False, "blank"),
 ])
-def test_manager_switch(previous, requested, have_disks, usable, action) -> None:
-    assert snapshot.manager_switch(previous, requested, have_disks, usable) == action
+def test_build_switch(previous, requested, have_disks, usable, action) -> None:
+    assert snapshot.build_switch(previous, requested, have_disks, usable) == action
 
 
-def test_the_lab_remembers_its_manager() -> None:
-    assert snapshot.lab_manager() == "heartbeat"  # a lab from before the record
-    snapshot.set_lab_manager("pacemaker")
-    assert snapshot.lab_manager() == "pacemaker"
+def test_the_lab_remembers_its_build() -> None:
+    assert snapshot.lab_build() == "heartbeat"  # a lab from before the record
+    snapshot.set_lab_build("pacemaker")
+    assert snapshot.lab_build() == "pacemaker"
 
 
 def test_phases_are_recorded_in_order_with_epoch_seconds() -> None:
