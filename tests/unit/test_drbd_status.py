@@ -21,6 +21,7 @@ from fixtures.drbd import (
     DrbdResource,
     Expected,
     NodeConf,
+    expected,
     judge_config,
     parse_drbdadm_status,
     parse_events2,
@@ -418,7 +419,30 @@ def test_a_missing_resource_or_a_broken_dump_is_a_problem_not_a_pass():
 
 
 def test_inventory_declared_values_reach_the_expectation():
-    from fixtures.drbd import expected
-
     got = expected(DRBD(device="/dev/drbd1", minor=1, port=7000, meta_disk="/dev/vdc"))
     assert got == Expected("r0", "C", "/dev/drbd1", 1, 7000, "/dev/vdc")
+
+
+@pytest.mark.parametrize("replication", [None, ("10.0.0.1", "10.0.0.2")],
+                         ids=["one-network", "replication-network"])
+def test_the_r0_res_provisioning_writes_passes_drbd02(replication):
+    """The suite's own drbd.res.j2 (8.4 source syntax, read by the same parser) for the
+    lab's nodes, and for a site replicating on its own network: what provisioning
+    builds is what DRBD-02 accepts."""
+    from fixtures.inventory import Inventory
+    from fixtures.provision.templates import render
+
+    nodes = [{"name": f"node{i}", "address": f"192.168.1.{i}", "ssh": {"key": "/k"}}
+             for i in (1, 2)]
+    if replication:
+        for node, ip in zip(nodes, replication, strict=True):
+            node["addresses"] = {"replication": ip}
+    inv = Inventory.model_validate({"cluster": "t", "profile": "hardened", "nodes": nodes})
+    text = render("drbd.res.j2", profile=inv.profile, nodes=inv.nodes,
+                  drbd=inv.drbd.as_built(), secret="abcdef")
+    confs = [NodeConf(n.name, n.name, text, "/dev/drbd0", n.disk, n.replication_address)
+             for n in inv.nodes]
+    verdict = judge_config(expected(inv.drbd), confs)
+    assert verdict.problems == []
+    assert any(f"address {(replication or ('192.168.1.1',))[0]}:7789" in f
+               for f in verdict.facts), verdict.facts
