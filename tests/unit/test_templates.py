@@ -177,6 +177,26 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
         "Nov 25 node2 IPaddr2(vip)[7254]:    INFO: Adding inet address"], out
 
 
+def _watch(tmp_path, root, actions, minor: int | str = 0, path=None) -> str:
+    """Run the rendered watcher against the fake /proc under ``root`` while ``actions()``
+    runs (tmp_path/ha-log is its log, ``path`` a directory put first on PATH); its output."""
+    log = tmp_path / "ha-log"
+    log.write_text("")
+    script = tmp_path / "watch.sh"
+    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
+                             vip="192.168.1.3", mount_point="/var/lib/vmware",
+                             vm_name="hademo", drbd_resource="r0", drbd_minor=minor,
+                             root=str(root)))
+    env = {**os.environ, "PATH": f"{path}:{os.environ['PATH']}"} if path else None
+    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE, env=env,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
+        try:
+            actions()
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+        return proc.stdout.read()
+
+
 def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_path):
     """The node side runs here for real against a fake /proc: DRBD role and disk states,
     the VIP as a local /32 in fib_trie, the mount, the VM by libvirt's pid file whose
@@ -197,29 +217,20 @@ def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_p
     (root / "run/libvirt/qemu/hademo.pid").write_text("4242")
     (root / "proc/4242/cmdline").write_bytes(b"/usr/bin/qemu-system-x86_64\0-name\0"
                                              b"guest=hademo,debug-threads=on\0")
-    log = tmp_path / "ha-log"
-    log.write_text("")
-    script = tmp_path / "watch.sh"
-    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
-                             vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", drbd_resource="r0", drbd_minor=0,
-                             root=str(root)))
-    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
-        try:
-            time.sleep(1.0)
-            (root / "proc/uptime").write_text("101.50 80.00\n")
-            (root / "proc/drbd").write_text(" 0: cs:WFConnection ro:Secondary/Unknown "
-                                            "ds:UpToDate/DUnknown C r-----\n")
-            (root / "proc/net/fib_trie").write_text(fib)
-            (root / "proc/mounts").write_text("proc /proc proc rw 0 0\n")
-            (root / "proc/4242/cmdline").write_bytes(b"/bin/bash\0")  # the pid was reused
-            with log.open("a") as f:
-                f.write("heartbeat[99]: info: Giving up all HA resources.\n")
-            time.sleep(1.0)
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-        out = proc.stdout.read()
+
+    def change() -> None:
+        time.sleep(1.0)
+        (root / "proc/uptime").write_text("101.50 80.00\n")
+        (root / "proc/drbd").write_text(" 0: cs:WFConnection ro:Secondary/Unknown "
+                                        "ds:UpToDate/DUnknown C r-----\n")
+        (root / "proc/net/fib_trie").write_text(fib)
+        (root / "proc/mounts").write_text("proc /proc proc rw 0 0\n")
+        (root / "proc/4242/cmdline").write_bytes(b"/bin/bash\0")  # the pid was reused
+        with (tmp_path / "ha-log").open("a") as f:
+            f.write("heartbeat[99]: info: Giving up all HA resources.\n")
+        time.sleep(1.0)
+
+    out = _watch(tmp_path, root, change)
     samples = [parse_line(line) for line in out.splitlines() if line.startswith("S ")]
     first, last = samples[0], samples[-1]
     assert (first.uptime, first.role, first.connection, first.disks) == (
@@ -251,20 +262,7 @@ def test_the_watcher_reads_its_resources_minor_not_the_first_device(tmp_path, mi
         "    ns:76 nr:0 dw:76 dr:345 al:3 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n")
     (root / "proc/net/fib_trie").write_text("")
     (root / "proc/mounts").write_text("")
-    log = tmp_path / "ha-log"
-    log.write_text("")
-    script = tmp_path / "watch.sh"
-    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
-                             vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", drbd_resource="r0", drbd_minor=minor,
-                             root=str(root)))
-    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
-        try:
-            time.sleep(0.8)
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-        out = proc.stdout.read()
+    out = _watch(tmp_path, root, lambda: time.sleep(0.8), minor)
     first = next(parse_line(line) for line in out.splitlines() if line.startswith("S "))
     assert (first.role, first.connection, first.disks) == want, out
 
@@ -302,27 +300,17 @@ def test_on_drbd9_the_watcher_follows_drbdsetup_events2(tmp_path):
         "replication:Off peer-disk:DUnknown'\n"
         "exec sleep 30\n")
     fake.chmod(0o755)
-    log = tmp_path / "ha-log"
-    log.write_text("")
-    script = tmp_path / "watch.sh"
-    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
-                             vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", drbd_resource="r0", drbd_minor=3,
-                             root=str(root)))
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE, env=env,
-                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
-        try:
-            time.sleep(1.0)  # the initial state is read
-            (root / "proc/uptime").write_text("100.75 80.00\n")
-            time.sleep(0.5)  # sampled
-            (tmp_path / "go").touch()  # the change is printed, then read
-            time.sleep(0.5)
-            (root / "proc/uptime").write_text("101.50 80.00\n")
-            time.sleep(0.5)
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-        out = proc.stdout.read()
+
+    def change() -> None:
+        time.sleep(1.0)  # the initial state is read
+        (root / "proc/uptime").write_text("100.75 80.00\n")
+        time.sleep(0.5)  # sampled
+        (tmp_path / "go").touch()  # the change is printed, then read
+        time.sleep(0.5)
+        (root / "proc/uptime").write_text("101.50 80.00\n")
+        time.sleep(0.5)
+
+    out = _watch(tmp_path, root, change, minor=3, path=bin_dir)
     seen = [(s.role, s.connection, s.disks) for s in map(parse_line, out.splitlines())
             if isinstance(s, Sample)]
     assert ("Primary", "Connected", "UpToDate/UpToDate") in seen, out
