@@ -164,7 +164,7 @@ PCS_COMMANDS = (
     ("cluster", "destroy"), ("cluster", "setup"), ("cluster", "start"), ("cluster", "stop"),
     ("cluster", "enable"), ("cluster", "cib"), ("cluster", "cib-push"),
     ("cluster", "verify"),
-    ("status", "corosync"), ("status", "resources"),
+    ("status", "corosync"),
     ("stonith", "sbd", "device", "setup"), ("stonith", "sbd", "enable"),
     ("stonith", "create"),
     ("property", "set"),

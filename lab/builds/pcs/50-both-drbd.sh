@@ -30,9 +30,10 @@ resource clusterdata {
 	}
 }
 RES
-drbdadm dump clusterdata >/dev/null
 # Pacemaker's ocf:linbit:drbd brings the resource up: nothing else at boot
 systemctl disable drbd
+# the guide's modprobe; drbdadm then reads the file in the loaded module's (8.4) syntax
 modprobe drbd
+drbdadm dump clusterdata >/dev/null
 yes yes | drbdadm create-md clusterdata
 drbdadm up clusterdata
