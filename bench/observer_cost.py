@@ -68,10 +68,12 @@ def start_observers(cluster: Cluster, which: tuple[str, ...], timeline: Timeline
         running["watcher"] = ClusterWatcher(cluster, timeline).start()
     if "smb" in which:
         running["smb"] = SmbWriter(inv.network.virtual_ip, inv.samba.share,
-                                   f"observer-cost-{uuid.uuid4().hex[:6]}", timeline).start()
+                                   f"observer-cost-{uuid.uuid4().hex[:6]}", timeline,
+                                   login=inv.samba.login()).start()
     if "console" in which:
         running["console"] = ConsoleProber(inv.network.virtual_ip,
-                                           inv.hypervisor.console_port, timeline).start()
+                                           inv.hypervisor.console_port, timeline,
+                                           inv.hypervisor.console_banner).start()
     return running
 
 

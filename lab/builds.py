@@ -67,8 +67,8 @@ BUILDS: dict[str, Build] = {b.name: b for b in (
           inventory={"cluster": "article-text",
                      "drbd": {"resource": "user", "fstype": "ext3",
                               "mount_point": "/var/lib/vmware"},
-                     "samba": {"share": "RaidOverIp"},
-                     "hypervisor": {"vm_name": "reactos", "console_port": 902}},
+                     "samba": {"shares": ["RaidOverIp"]},
+                     "hypervisor": {"vms": ["reactos"], "console_port": 902}},
           provisioned=False),
     # the suite's Heartbeat cluster where root cannot log in: a sudo user, another SSH
     # port, FQDN host names

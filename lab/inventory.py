@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from fixtures.hypervisor import DEMO_GUEST_BANNER
 from fixtures.inventory import FaultHooks
 from lab import builds, config
 from lab.config import LabNode
@@ -129,6 +130,8 @@ def build(key: Path, accel: str, profile: str = "hardened", python: str | None =
     if manager == "pacemaker":
         inv["fencing"] = pacemaker_fencing(accel)
     inv.update(builds.get(build or manager).inventory)
+    # every lab build runs the demo guest: its console must say the guest's own banner
+    inv["hypervisor"] = {**inv.get("hypervisor", {}), "console_banner": DEMO_GUEST_BANNER}
     inv["budgets"] = budgets
     return inv
 

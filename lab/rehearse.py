@@ -329,7 +329,8 @@ def rehearse(r: Rehearsal) -> int:
             with SmbShare(vip, share_name, timeout=30) as share:
                 chk = dataset.check(manifest, dataset.smb_reader(share))
             disk = dataset.read_vm_disk(cluster.active, vm_path)
-            banner = read_console(vip, pm.hypervisor.console_port, timeout=15)
+            banner = read_console(vip, pm.hypervisor.console_port,
+                                  pm.hypervisor.console_banner, timeout=15)
         finally:
             cluster.close()
         problems = dataset.judge_disk(manifest.vm_disk, disk)

@@ -68,10 +68,10 @@ MISSING = "__missing__"
 
 
 def config_files(inv) -> dict[str, bool]:
-    """The files of this cluster: the fixed ones, its DRBD resource, its VM definition."""
-    vm = inv.hypervisor.vm_name
+    """The files of this cluster: the fixed ones, its DRBD resource, its VMs' definitions
+    where the lab's vmstart keeps them (a missing one is shown as missing)."""
     return {**CONFIG_FILES, f"/etc/drbd.d/{inv.drbd.resource}.res": False,
-            f"{inv.drbd.mount_point}/{vm}/{vm}.xml": False}
+            **{f"{inv.drbd.mount_point}/{vm}/{vm}.xml": False for vm in inv.hypervisor.vms}}
 
 
 def read_config(node, path: str, secret: bool, timeout: float = 15) -> dict:

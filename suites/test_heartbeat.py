@@ -6,8 +6,6 @@ other, so each control says which manager it checked and what it compared."""
 
 from __future__ import annotations
 
-import shlex
-
 import pytest
 
 from fixtures import evidence
@@ -16,12 +14,21 @@ from fixtures.cib import Cib
 from fixtures.cib import group_problems as cib_group_problems
 from fixtures.evidence import within
 from fixtures.heartbeat import (
+    RESOURCE_DIRS,
+    TIMINGS,
+    Expected,
+    Filesystem,
+    authkeys_problems,
     describe_holdings,
     group_problems,
+    ha_cf_problems,
+    haresources_problems,
     parse_authkeys,
     parse_ha_cf,
     parse_haresources,
+    resolve_ucast_names,
 )
+from fixtures.ownership import held_outside_manager
 from fixtures.pacemaker import parse_corosync_conf
 from fixtures.scenarios import (
     HardFailure,
@@ -32,7 +39,8 @@ from fixtures.scenarios import (
     Record,
 )
 
-TIMINGS = ("keepalive", "warntime", "deadtime", "initdead", "udpport")
+HA_CF = "/etc/ha.d/ha.cf"
+HARESOURCES = "/etc/ha.d/haresources"
 
 
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
@@ -45,43 +53,59 @@ HEARTBEAT_WHY = "the cluster runs Heartbeat: its evidence is ha.cf, authkeys, ha
 
 @pytest.mark.control("HB-01")
 @pytest.mark.manager("heartbeat", why=PACEMAKER_WHY)
-def test_ha_cf_timings_and_haresources_are_the_articles_on_both_nodes(cluster, inventory):
-    hb = inventory.heartbeat
-    groups = {}
+def test_ha_cf_carries_the_inventory_timings_nodes_and_heartbeat_paths_on_both_nodes(
+        cluster, inventory):
+    """ha.cf read as heartbeat reads it, its defaults for what is left out: each timing,
+    the port and auto_failback against the inventory and heartbeat's timing rules, the
+    nodes as heartbeat names them (uname -n), a path to every heartbeat address of the peer."""
+    want = Expected.of(inventory)
+    found = []
     for node in cluster:
-        cf = parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string)
-        for name in TIMINGS:
-            assert cf.get(name) == str(getattr(hb, name)), (
-                f"{node.name}: ha.cf {name} is {cf.get(name)}, article: {getattr(hb, name)}")
-        want = "on" if hb.auto_failback else "off"
-        assert cf.get("auto_failback") == want, (
-            f"{node.name}: auto_failback is {cf.get('auto_failback')}, expected {want}")
-        assert sorted(cf.all("node")) == sorted(n.name for n in cluster), (
-            f"{node.name}: ha.cf names nodes {cf.all('node')}")
-        groups[node.name] = parse_haresources(
-            node.host.file("/etc/ha.d/haresources").content_string)
-    first, second = groups.values()
-    assert first == second, f"haresources differs between the nodes: {groups}"
-    assert len(first) == 1, f"haresources must hold one resource group on one line, has {first}"
-    assert first[0][0] == cluster.node1.name, (
-        f"haresources gives the resources to {first[0][0]}, not {cluster.node1.name}")
+        cf = parse_ha_cf(node.host.file(HA_CF).content_string)
+        uname = node.run("uname -n", timeout=10, check=True).stdout.strip()
+        evidence.current().notes.append(f"{node.name} ha.cf as heartbeat uses it: " + ", ".join(
+            str(cf.effective(name)) for name in (*TIMINGS, "udpport", "auto_failback"))
+            + f"; media: {', '.join(map(str, cf.media)) or 'none'}")
+        found += [f"{node.name}: {problem}" for problem in ha_cf_problems(
+            cf, want, node.name, uname, resolve_ucast_names(node, cf))]
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.control("HB-01")
 @pytest.mark.manager("heartbeat", why=PACEMAKER_WHY)
-def test_every_resource_of_the_group_can_start_on_both_nodes(cluster, inventory):
-    """A takeover runs each haresources script on the survivor: all must be there."""
-    group = parse_haresources(cluster.node1.host.file("/etc/ha.d/haresources").content_string)
-    assert group, "no resource group in haresources"
+def test_haresources_gives_node1_the_drbd_disk_its_mount_and_the_vip_in_dependency_order(
+        cluster, inventory):
+    """The same groups on both nodes; node 1's group holds the inventory's DRBD resource,
+    the file system on its device and the VIP, the disk before its file system before
+    anything that uses it (heartbeat starts a group left to right)."""
+    by_node = {node.name: parse_haresources(node.host.file(HARESOURCES).content_string)
+               for node in cluster}
+    evidence.current().notes.append("haresources groups: " + " | ".join(
+        map(str, next(iter(by_node.values())))))
+    found = haresources_problems(by_node, Expected.of(inventory))
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.control("HB-01")
+@pytest.mark.manager("heartbeat", why=PACEMAKER_WHY)
+def test_every_resource_of_the_group_can_start_on_both_nodes(cluster):
+    """A takeover runs each haresources script on the survivor (from resource.d, else
+    init.d) and mounts each Filesystem: all must be there."""
+    groups = parse_haresources(cluster.node1.host.file(HARESOURCES).content_string)
+    scripts = sorted({r.script for g in groups for r in g.resources})
+    mounts = sorted({r.mount_point for g in groups for r in g.resources
+                     if isinstance(r, Filesystem)})
+    assert scripts, "no resource in haresources"
     for node in cluster:
-        for resource in group[0][1:]:
-            script = resource.split("::")[0]
-            found = node.run(f"test -x {shlex.quote('/etc/ha.d/resource.d/' + script)} || "
-                             f"test -x {shlex.quote('/etc/init.d/' + script)}")
-            assert found.ok, f"{node.name}: no executable resource script for {script!r}"
-        mp = inventory.drbd.mount_point
-        assert node.host.file(mp).is_directory, (
-            f"{node.name}: mount point {mp} is missing: the Filesystem resource cannot mount there")
+        for script in scripts:
+            found = node.run(" || ".join(["test -x %s"] * len(RESOURCE_DIRS)),
+                             *(f"{d}/{script}" for d in RESOURCE_DIRS), timeout=10)
+            assert found.ok, (f"{node.name}: no executable {script!r} in "
+                              f"{' or '.join(RESOURCE_DIRS)}")
+        for mp in mounts:
+            assert node.host.file(mp).is_directory, (
+                f"{node.name}: mount point {mp} is missing: the Filesystem resource cannot "
+                "mount there")
 
 
 @pytest.mark.control("HB-01")
@@ -136,10 +160,8 @@ def test_authkeys_is_private_and_signs_with_sha1_or_md5(cluster):
         assert f.exists, f"{node.name}: /etc/ha.d/authkeys missing"
         assert f.user == "root", f"{node.name}: authkeys owned by {f.user}"
         assert f.mode == 0o600, f"{node.name}: authkeys mode {f.mode:o}, heartbeat wants 600"
-        keys = parse_authkeys(f.content_string)
-        method = keys["keys"].get(keys["auth"], ("missing",))[0]
-        assert method in ("sha1", "md5"), (
-            f"{node.name}: authkeys signs with {method}: crc authenticates nothing")
+        found = authkeys_problems(parse_authkeys(f.content_string))
+        assert not found, f"{node.name}: " + "; ".join(found)
 
 
 @pytest.mark.control("HB-02")
@@ -386,3 +408,27 @@ def test_a_node_booted_alone_waits_for_its_peer_before_starting_the_group(
         f"node1, booted alone, reported quorate={sc.quorate_alone}")
     within(took, budgets.node_boot + budgets.failback, "the group started on node1 after")
     assert sc.served_by == [n1], f"once node2 was back the group ran on {sc.served_by}"
+
+
+# HB-08, the manager's side (SPEC §7): a part of the group a node holds now must be one
+# its manager gave it; one started by hand or at boot outside the manager fails here even
+# when a single node holds the whole group.
+@pytest.mark.control("HB-08")
+def test_what_a_node_holds_now_its_cluster_manager_gave_it(cluster, inventory, hypervisor,
+                                                           manager):
+    held = manager.holdings(cluster, hypervisor)
+    not_given: dict[str, str] = {}
+    status = None
+    if inventory.cluster_manager == "pacemaker":
+        # crm_mon answers the same on every member: the first node that answers
+        status = next((s for s in map(manager.status, cluster) if s is not None), None)
+        assert status is not None, "crm_mon answered on no node: what Pacemaker gave is unknown"
+    for node in cluster:
+        if held.get(node.name) is None:
+            continue  # it does not answer: the other HB-08 test says so
+        if not manager.running(node):
+            not_given[node.name] = f"{manager.name} does not run there"
+        elif status is not None and not status.holds_anything(node.name):
+            not_given[node.name] = "crm_mon shows no resource of the cluster active there"
+    found = held_outside_manager(held, not_given)
+    assert not found, "; ".join(found) + f" (now: {describe_holdings(held)})"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from fixtures import evidence
+from fixtures import evidence, ownership
 from fixtures.cluster import parse_ip_addr
 from fixtures.heartbeat import parse_ha_cf
 from fixtures.pacemaker import parse_corosync_conf
@@ -21,7 +21,7 @@ def _manager_node_names(node, manager: str) -> tuple[str, list[str]]:
         nodes = conf.subsections("nodelist")[0].subsections("node") if conf.subsections(
             "nodelist") else []
         return "corosync.conf", [n.get("name", "") for n in nodes]
-    return "ha.cf", parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string).all("node")
+    return "ha.cf", parse_ha_cf(node.host.file("/etc/ha.d/ha.cf").content_string).nodes
 
 
 @pytest.mark.control("NODE-01")
@@ -92,57 +92,15 @@ def test_sshd_runs_and_the_clocks_agree_within_a_second(cluster):
     assert skew < 1.0, f"the clocks differ by {skew:.2f}s ({offsets})"
 
 
-# NODE-04: what a reboot must bring back, and what only the cluster manager may start.
-# Heartbeat: the drbd service brings DRBD up (drbddisk only promotes), heartbeat starts
-# libvirtd, smbd and the VM. Pacemaker: ocf:linbit:drbd brings DRBD up, so the drbd
-# service must not; VirtualDomain needs libvirtd running on both; sbd is the fencing.
-# Both managers' packages may be installed: the other one must never start at boot.
-BOOT_REQUIRED = {
-    "heartbeat": {"sshd": ("ssh",), "time sync": ("chrony", "systemd-timesyncd"),
-                  "the DRBD service": ("drbd",), "heartbeat": ("heartbeat",)},
-    "pacemaker": {"sshd": ("ssh",), "time sync": ("chrony", "systemd-timesyncd"),
-                  "corosync": ("corosync",), "pacemaker": ("pacemaker",),
-                  "SBD fencing": ("sbd",), "libvirtd": ("libvirtd",)},
-}
-BOOT_FORBIDDEN = {
-    "heartbeat": ("smbd", "nmbd", "corosync", "pacemaker"),
-    "pacemaker": ("smbd", "nmbd", "drbd", "heartbeat"),
-}
-ENABLED = ("enabled", "enabled-runtime")  # `systemctl is-enabled` words that start it at boot
-
-
-def boot_findings(node: str, states: dict[str, str], vm: str, vm_autostart: bool,
-                  manager: str = "heartbeat") -> list[str]:
-    """What is wrong with a node's boot set, given `systemctl is-enabled` per unit."""
-    found = []
-    for what, units in BOOT_REQUIRED[manager].items():
-        if not any(states.get(u) in ENABLED for u in units):
-            seen = ", ".join(f"{u} {states.get(u) or 'not installed'}" for u in units)
-            found.append(f"{node}: {what} is not enabled at boot ({seen})")
-    for unit in BOOT_FORBIDDEN[manager]:
-        if states.get(unit) in ENABLED:
-            found.append(f"{node}: {unit} is {states[unit]} at boot; {manager} alone "
-                         f"{'starts it' if unit in ('smbd', 'nmbd', 'drbd') else 'runs here'}")
-    if vm_autostart:
-        found.append(f"{node}: libvirt autostarts VM {vm} at boot; {manager} alone starts it")
-    return found
-
-
+# NODE-04: what a reboot must bring back, and nothing on a node that starts what only the
+# cluster manager may start (SPEC §7: units, mounts, autostarts, addresses; at boot or by
+# hand). fixtures/ownership.py reads each node once and names the file, line or unit.
 @pytest.mark.control("NODE-04")
 def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_its_manager_owns(
         cluster, inventory):
-    vm, manager = inventory.hypervisor.vm_name, inventory.cluster_manager
-    units = sorted({u for group in BOOT_REQUIRED[manager].values() for u in group}
-                   | set(BOOT_FORBIDDEN[manager]))
-    autostart = shlex.quote(f"/etc/libvirt/qemu/autostart/{vm}.xml")
-    # one command per node; a unit that is not installed prints nothing
-    command = (f"for u in {' '.join(units)}; do "
-               'printf "%s=%s\\n" "$u" "$(systemctl is-enabled "$u.service" 2>/dev/null)"; done; '
-               f"test -e {autostart} && echo vm-autostart=yes || echo vm-autostart=no")
-    found = []
-    for node in cluster:
-        out = node.run(command, timeout=30, check=True).stdout
-        states = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-        found += boot_findings(node.name, states, vm, states.pop("vm-autostart", "") == "yes",
-                               manager)
+    owned = ownership.Owned.of(inventory)
+    evidence.current().notes.append(
+        f"owned by {owned.manager}: DRBD {owned.device or owned.resource} on "
+        f"{owned.mount_point}, Samba, VM {', '.join(owned.vms)}, VIP {owned.vip}")
+    found = ownership.findings(cluster, owned)
     assert not found, "; ".join(found)

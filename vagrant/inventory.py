@@ -29,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from fixtures.hypervisor import DEMO_GUEST_BANNER
 from lab import calibrate
 from lab import inventory as lab_inventory
 from lab.errors import LabError
@@ -201,6 +202,8 @@ def build_inventory(
     }
     if netns:  # vagrant.libvirt_netns serves the host's clock there (lab/timeserver.py)
         inv["network"]["time_server"] = net["host_ip"]
+    # the provisioning runs the demo guest here too: its console must say its own banner
+    inv["hypervisor"] = {"console_banner": DEMO_GUEST_BANNER}
     if budget_scale != 1.0:
         inv["budgets"] = {"scale": budget_scale}
     return inv

@@ -91,8 +91,8 @@ def test_real_world_values_pass_the_strict_patterns(tmp_path):
     data["nodes"][1].update(interface="bond0.100", disk="/dev/mapper/vg0-drbd")
     data["drbd"] = {"resource": "r0", "device": "/dev/drbd10", "mount_point": "/srv/vm-images",
                     "fstype": "ext4", "resync_rate": "40M"}
-    data["samba"] = {"share": "Raid_Over-IP.1"}
-    data["hypervisor"] = {"vm_name": "web-01.prod"}
+    data["samba"] = {"shares": ["Raid_Over-IP.1", "public"]}
+    data["hypervisor"] = {"vms": ["web-01.prod", "db-01"]}
     data["cluster"] = "prod-paris.2"
     data["netns"] = "ha_ns"
     data["heartbeat"] = {"keepalive": 1, "warntime": 2, "deadtime": 3, "initdead": 6}

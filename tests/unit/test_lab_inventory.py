@@ -1,5 +1,6 @@
 """The lab writes an inventory the suites' schema accepts, with exactly the agreed keys."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ CALIBRATED = {"scale": 2.5, "calibration": {"measured": 3.6, "reference": 2.85, 
 def test_inventory_top_level_keys_and_values() -> None:
     inv = inventory.build(KEY, "tcg", python="/py", repo=Path("/repo"), budgets=CALIBRATED)
     assert list(inv) == ["cluster", "profile", "cluster_manager", "disposable", "provision",
-                         "netns", "nodes", "network", "budgets"]
+                         "netns", "nodes", "network", "hypervisor", "budgets"]
     assert inv["cluster"] == "lab"
     assert inv["profile"] == "hardened"
     assert inv["cluster_manager"] == "heartbeat"
@@ -28,6 +29,13 @@ def test_inventory_top_level_keys_and_values() -> None:
                               "ping_node": "192.168.1.254",
                               "time_server": "192.168.1.254"}
     assert inv["budgets"] == CALIBRATED
+
+
+def test_the_lab_asks_for_its_guests_own_banner_and_its_boot_counter() -> None:
+    # the line guest/hademo.asm prints once a second
+    pattern = inventory.build(KEY, "kvm")["hypervisor"]["console_banner"]
+    m = re.search(pattern, "HADEMO guest up: boot=12 tick=345")
+    assert m and (m["boot"], m["tick"]) == ("12", "345")
 
 
 def test_tcg_budgets_come_from_calibration_never_a_constant() -> None:

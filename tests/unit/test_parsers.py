@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixtures.drbd import parse_drbdadm_status, parse_proc_drbd, proc_drbd_version
-from fixtures.heartbeat import handover_steps, parse_authkeys, parse_ha_cf, parse_haresources
+from fixtures.heartbeat import handover_steps
 from fixtures.watch import LogLine, Sample, _spans, parse_line
 
 PROC_SYNCING = """version: 8.4.11 (api:1/proto:86-101)
@@ -45,31 +45,6 @@ def test_drbdadm_status_connecting_peer():
     r0 = parse_drbdadm_status(text)["r0"]
     assert r0["role"] == "Secondary" and r0["connection"] == "Connecting"
     assert r0["peer"] == "node2"
-
-
-def test_ha_cf_keeps_every_value_of_repeated_directives():
-    cf = parse_ha_cf("node node1\nnode  node2  # the standby\nucast eth0 192.168.1.2\n"
-                     "serial /dev/ttyS1\ncrm off\n")
-    assert cf.all("node") == ["node1", "node2"]
-    assert cf["ucast"] == "eth0 192.168.1.2" and cf["crm"] == "off"
-    assert cf.get("bcast") is None
-
-
-def test_authkeys_crc_is_seen_as_crc():
-    keys = parse_authkeys("auth 1\n1 crc\n")
-    assert keys["keys"][keys["auth"]][0] == "crc"
-
-
-def test_haresources_split_over_lines_with_backslash_is_one_group():
-    text = "# comment\nnode1 drbddisk::r0 \\\n  Filesystem::/dev/drbd0::/var/lib/vmware::ext3 \\\n"
-    text += "  IPaddr2::192.168.1.3/24/eth0\n"
-    assert parse_haresources(text) == [["node1", "drbddisk::r0",
-                                        "Filesystem::/dev/drbd0::/var/lib/vmware::ext3",
-                                        "IPaddr2::192.168.1.3/24/eth0"]]
-
-
-def test_haresources_printed_as_in_the_article_is_several_groups():
-    assert len(parse_haresources("node1 drbddisk::r0\nsamba vmware\n")) == 2
 
 
 def test_watcher_lines():
@@ -127,39 +102,6 @@ def test_what_is_where_is_named_when_the_group_is_not_whole():
     assert group_problems(silent, "node1", True) == [
         "node2 does not answer: what it holds is unknown"]
     assert describe_holdings(silent).endswith("; node2 does not answer")
-
-
-# -- NODE-04: what a reboot brings back ----------------------------------------------
-
-def test_boot_findings_name_the_node_the_unit_and_its_state():
-    from suites.test_nodes import boot_findings
-    good = {"ssh": "enabled", "chrony": "enabled", "systemd-timesyncd": "masked",
-            "drbd": "enabled", "heartbeat": "enabled", "smbd": "disabled", "nmbd": "disabled"}
-    assert boot_findings("node1", good, "hademo", False) == []
-    assert boot_findings("node1", {**good, "chrony": "", "systemd-timesyncd": "enabled"},
-                         "hademo", False) == []
-    assert boot_findings("node2", {**good, "drbd": "disabled"}, "hademo", False) == [
-        "node2: the DRBD service is not enabled at boot (drbd disabled)"]
-    assert boot_findings("node1", {**good, "chrony": ""}, "hademo", False) == [
-        "node1: time sync is not enabled at boot (chrony not installed, systemd-timesyncd "
-        "masked)"]
-    assert boot_findings("node1", {**good, "smbd": "enabled"}, "hademo", True) == [
-        "node1: smbd is enabled at boot; heartbeat alone starts it",
-        "node1: libvirt autostarts VM hademo at boot; heartbeat alone starts it"]
-    assert boot_findings("node1", {**good, "corosync": "enabled"}, "hademo", False) == [
-        "node1: corosync is enabled at boot; heartbeat alone runs here"]
-
-
-def test_boot_findings_on_pacemaker_want_its_stack_and_no_drbd_service():
-    from suites.test_nodes import boot_findings
-    good = {"ssh": "enabled", "chrony": "enabled", "corosync": "enabled",
-            "pacemaker": "enabled", "sbd": "enabled", "libvirtd": "enabled",
-            "drbd": "disabled", "heartbeat": "disabled", "smbd": "disabled"}
-    assert boot_findings("node1", good, "hademo", False, "pacemaker") == []
-    assert boot_findings("node2", {**good, "sbd": "disabled", "drbd": "enabled"}, "hademo",
-                         False, "pacemaker") == [
-        "node2: SBD fencing is not enabled at boot (sbd disabled)",
-        "node2: drbd is enabled at boot; pacemaker alone starts it"]
 
 
 def test_proc_drbd_standalone_and_diskless_is_a_resource_brought_down_not_a_split_brain():

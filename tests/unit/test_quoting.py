@@ -133,8 +133,8 @@ def _hostile_inventory(value: str) -> Inventory:
         "nodes": nodes,
         "drbd": inv.drbd.model_copy(update={"resource": value, "device": value,
                                             "mount_point": value, "fstype": value}),
-        "samba": inv.samba.model_copy(update={"share": value}),
-        "hypervisor": inv.hypervisor.model_copy(update={"vm_name": value}),
+        "samba": inv.samba.model_copy(update={"shares": (value,)}),
+        "hypervisor": inv.hypervisor.model_copy(update={"vms": (value,)}),
     })
 
 
@@ -160,6 +160,8 @@ def test_no_command_carries_an_inventory_value_unquoted(value, monkeypatch):
     hv.boot_count(n1)
     hv.state(n1)
     hv.running_on(n1)
+    hv.definition(n1, value)
+    hv.kept_definitions(n1, n2, value)
     run = Run(cluster, log=lambda m: None)
     run.write_node_file(n1, "test1.txt")
     run.read_node_file(n2, "test1.txt")

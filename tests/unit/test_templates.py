@@ -45,8 +45,9 @@ def test_haresources_is_one_identical_line_on_both_nodes(profile):
     texts = [render("haresources.j2", **_vars(inv, i)) for i in (0, 1)]
     assert texts[0] == texts[1]
     groups = parse_haresources(texts[0])
-    assert groups == [["node1", "drbddisk::r0", "Filesystem::/dev/drbd0::/var/lib/vmware::ext3",
-                       "samba", "libvirtd", "vmstart", "IPaddr2::192.168.1.3/24/eth0"]]
+    assert [str(g) for g in groups] == [
+        "node1 drbddisk::r0 Filesystem::/dev/drbd0::/var/lib/vmware::ext3 samba libvirtd "
+        "vmstart IPaddr2::192.168.1.3/24/eth0"]
 
 
 def test_ha_cf_article_profile_is_the_article_and_no_more():
@@ -70,9 +71,9 @@ def test_ha_cf_hardened_adds_serial_path_and_ipfail():
 def test_authkeys_sha1_when_hardened_crc_when_literal():
     hardened = parse_authkeys(render("authkeys.j2", **_vars(_inventory("hardened"), 0,
                                                             secret="s3")))
-    assert hardened["keys"]["1"] == ("sha1", "s3")
+    assert hardened.keys[1] == ("sha1", "s3") and hardened.method == "sha1"
     article = parse_authkeys(render("authkeys.j2", **_vars(_inventory("article"), 0, secret="s")))
-    assert article["keys"]["1"][0] == "crc"
+    assert article.method == "crc"
 
 
 def test_drbd_resource_has_both_nodes_and_hardening_only_when_asked():
