@@ -84,8 +84,8 @@ BUILDS: dict[str, Build] = {b.name: b for b in (
           inventory={"cluster": "mycluster",
                      "drbd": {"resource": "clusterdata", "device": "/dev/drbd1",
                               "mount_point": "/srv/cluster", "fstype": "xfs"},
-                     "samba": {"share": "data"},
-                     "hypervisor": {"vm_name": "demo-vm", "console_port": 902},
+                     "samba": {"shares": ["data"]},
+                     "hypervisor": {"vms": ["demo-vm"], "console_port": 902},
                      # what `pcs cluster setup` leaves to corosync 3.1 (corosync.conf(5)):
                      # token 3000 ms, consensus 1.2 x token; two nodes add no coefficient
                      "corosync": {"token": 3000, "consensus": 3600},
