@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import config, qemu
+from lab import config, qemu, snapshot
 from lab.image import Image
 
 IMG = Image(Path("/cache/h1"), "h1")
@@ -33,7 +33,8 @@ def test_kvm() -> None:
         _cmd("node1", "xen")
 
 
-def test_direct_kernel_boot_and_identity() -> None:
+def test_direct_kernel_boot_and_identity(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HA_LAB_STATE", str(tmp_path))  # a lab with no build record
     cmd = _cmd("node2")
     assert _opt(cmd, "-kernel") == ["/cache/h1/vmlinuz"]
     assert _opt(cmd, "-initrd") == ["/cache/h1/initrd.img"]
@@ -41,6 +42,14 @@ def test_direct_kernel_boot_and_identity() -> None:
     for word in ("root=/dev/vda", "console=ttyS0,115200", "net.ifnames=0",
                  "halab.hostname=node2", "halab.ip=192.168.1.2/24"):
         assert word in append
+
+
+def test_the_build_names_the_node(tmp_path, monkeypatch) -> None:
+    """lab/builds.py: a build that names its nodes otherwise boots them with that name."""
+    monkeypatch.setenv("HA_LAB_STATE", str(tmp_path))
+    snapshot.set_lab_build("article-text")
+    append = _opt(_cmd("node2"), "-append")[0].split()
+    assert {"halab.hostname=HAdebian02", "systemd.hostname=HAdebian02"} <= set(append)
 
 
 def test_disks_in_order_vda_then_vdb() -> None:
