@@ -31,7 +31,7 @@ resource clusterdata {
 }
 RES
 # Pacemaker's ocf:linbit:drbd brings the resource up: nothing else at boot
-systemctl disable drbd
+systemctl disable --now drbd
 # the guide's modprobe; drbdadm then reads the file in the loaded module's (8.4) syntax
 modprobe drbd
 drbdadm dump clusterdata >/dev/null
