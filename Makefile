@@ -5,7 +5,8 @@
 #   make acceptance MANAGER=pacemaker   the same suite on Corosync + Pacemaker with SBD
 #   fencing (MANAGER=heartbeat, the article's, is the default; lab/README.md)
 #   make acceptance BUILD=article-text  the suite on a cluster built by the article's own
-#   text, not by the suite's provisioning (lab/builds/; lab/README.md)
+#   text, not by the suite's provisioning; BUILD=pcs one set up with pcs as Clusters from
+#   Scratch does; BUILD=site-access one reached as a site allows (lab/builds/; lab/README.md)
 
 PYTHON  ?= python3
 VENV    := .venv

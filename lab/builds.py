@@ -10,7 +10,7 @@ its steps alone; the others are then provisioned by the suite. Either way the su
 the cluster through the inventory the build declares.
 
 >>> [b.name for b in BUILDS.values()]
-['heartbeat', 'pacemaker', 'article-text', 'site-access']
+['heartbeat', 'pacemaker', 'article-text', 'site-access', 'pcs']
 >>> hostname("article-text", config.NODES[0]), hostname("heartbeat", config.NODES[0])
 ('HAdebian01', 'node1')
 """
@@ -76,6 +76,23 @@ BUILDS: dict[str, Build] = {b.name: b for b in (
           hostnames={"node1": "ha1.cluster.example", "node2": "ha2.cluster.example"},
           inventory={"cluster": "site-access"},
           ssh={"user": "hadmin", "become": "sudo", "port": 2222}),
+    # Corosync + Pacemaker set up with pcs as ClusterLabs' "Clusters from Scratch" does
+    # (its names and ids, DRBD minor 1, xfs, corosync's defaults), fenced with fence_sbd:
+    # the lab offers no other fence device
+    Build("pcs", "pacemaker",
+          hostnames={"node1": "pcmk-1", "node2": "pcmk-2"},
+          inventory={"cluster": "mycluster",
+                     "drbd": {"resource": "clusterdata", "device": "/dev/drbd1",
+                              "mount_point": "/srv/cluster", "fstype": "xfs"},
+                     "samba": {"shares": ["data"]},
+                     "hypervisor": {"vms": ["demo-vm"], "console_port": 902},
+                     # what `pcs cluster setup` leaves to corosync 3.1 (corosync.conf(5)):
+                     # token 3000 ms, consensus 1.2 x token; two nodes add no coefficient
+                     "corosync": {"token": 3000, "consensus": 3600},
+                     "fencing": {"sbd_device": "/dev/disk/by-id/virtio-sbd",
+                                 "watchdog_timeout": 10, "msgwait": 20,
+                                 "priority_fencing_delay": 45}},
+          provisioned=False),
 )}
 
 

@@ -8,13 +8,13 @@ import shlex
 
 import pytest
 
-from fixtures import evidence, pacemaker
+from fixtures import evidence, pacemaker, settings
 from fixtures.cluster import Cluster
 from fixtures.errors import CLUSTER_ERRORS
 from fixtures.evidence import RUN_KEY, RunInfo
 from fixtures.hypervisor import Hypervisor
 from fixtures.plugin import wants_provision
-from fixtures.provision import ProvisionRefused, beyond_article, provision
+from fixtures.provision import ProvisionRefused, provision
 from fixtures.scenarios import Run
 
 VERSIONS = {
@@ -128,7 +128,6 @@ def cluster_ready(request: pytest.FixtureRequest, cluster: Cluster, hypervisor: 
     config = request.config
     inv = cluster.inventory
     info: RunInfo = config.stash[RUN_KEY]
-    info.beyond_article = beyond_article(inv)
     if wants_provision(config, inv):
         try:
             # its own step in the report's time breakdown; no control's duration holds it
@@ -157,6 +156,9 @@ def _read_environment(cluster: Cluster, hypervisor: Hypervisor, info: RunInfo) -
         }
         info.environment[node.name]["hypervisor"] = hypervisor.version(node)
     info.configs = gather_configs(cluster)
+    read = settings.read(cluster)
+    info.settings = [s.as_dict() for s in read]
+    info.beyond_article = [s.describe() for s in read if s.beyond_article]
 
 
 def _gather_artefacts(cluster: Cluster) -> dict[str, dict[str, str]]:

@@ -2,64 +2,43 @@
 
 from __future__ import annotations
 
-import re
-import shlex
-
 import pytest
 
 from fixtures import evidence
-from fixtures.drbd import Role, parse_proc_drbd, proc_drbd_version
+from fixtures.drbd import Role, expected, judge_config, read_node_conf, read_versions
 from fixtures.scenarios import RoleFlip
-
-
-def _without_comments(text: str) -> str:
-    # drbdadm dump names the node it runs on in a comment
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 @pytest.mark.control("DRBD-01")
 def test_drbd_module_is_loaded_with_its_versions_reported(cluster):
+    # the versions are facts (8.4 in Debian's kernel, 9 from LINBIT): none is demanded
     for node in cluster:
-        assert node.run("grep -q '^drbd ' /proc/modules").ok, f"{node.name}: drbd not loaded"
-        version = proc_drbd_version(node.run("cat /proc/drbd", check=True).stdout)
-        kernel = node.run("uname -r").stdout.strip()
-        utils = node.host.package("drbd-utils").version
-        evidence.current().notes.append(
-            f"{node.name}: kernel {kernel}, DRBD module {version}, drbd-utils {utils}")
-        assert version and version.startswith("8.4"), (
-            f"{node.name}: DRBD module {version}, the article's cluster needs 8.4")
+        versions = read_versions(node)
+        evidence.current().notes.append(f"{node.name}: {versions}")
+        assert versions.loaded, f"{node.name}: the DRBD module is not loaded"
+        assert versions.module, f"{node.name}: the DRBD module's version cannot be read"
+        assert versions.utils, f"{node.name}: drbdadm --version names no drbd-utils version"
 
 
 @pytest.mark.control("DRBD-02")
 def test_resource_config_is_identical_and_as_the_article(cluster, inventory):
-    drbd = inventory.drbd
-    dump = f"drbdadm dump {shlex.quote(drbd.resource)}"
-    dumps = {n.name: _without_comments(n.run(dump, check=True).stdout) for n in cluster}
-    first, second = dumps.values()
-    assert first == second, "drbdadm dump differs between the nodes: " + " / ".join(dumps)
-    text = first
-    assert re.search(rf"protocol\s+{drbd.protocol};", text), f"protocol is not {drbd.protocol}"
-    for node in cluster:
-        section = re.search(rf"on {node.name} \{{(.*?)\}}", text, re.S)
-        assert section, f"no `on {node.name}` section (host names must match uname -n)"
-        body = section[1]
-        assert re.search(rf"device\s+{drbd.device}\b", body), (
-            f"{node.name}: device not {drbd.device}")
-        assert re.search(rf"disk\s+{node.spec.disk};", body), (
-            f"{node.name}: backing disk not {node.spec.disk}")
-        assert re.search(r"meta-disk\s+internal;", body), f"{node.name}: meta-disk not internal"
-        assert re.search(rf"address\s+(ipv4\s+)?{node.address}:{drbd.port};", body), (
-            f"{node.name}: address is not {node.address}:{drbd.port}")
+    confs = [read_node_conf(node, inventory.drbd.resource) for node in cluster]
+    verdict = judge_config(expected(inventory.drbd), confs)
+    evidence.current().notes.extend(verdict.facts)
+    assert not verdict.problems, "; ".join(verdict.problems)
 
 
 @pytest.mark.control("DRBD-03")
-def test_drbd_is_connected_uptodate_with_exactly_one_primary(cluster):
+def test_drbd_is_connected_uptodate_with_exactly_one_primary(cluster, inventory):
+    res = inventory.drbd.resource
     states = {}
     for node in cluster:
-        state = parse_proc_drbd(node.run("cat /proc/drbd", check=True).stdout).get(0)
-        assert state is not None, f"{node.name}: /dev/drbd0 is not configured"
+        state = cluster.drbd(node).state()
+        assert state is not None, f"{node.name}: DRBD {res} is not configured (or unreadable)"
+        evidence.current().notes.append(f"{node.name}: {state}")
         states[node.name] = state
         assert state.healthy, f"{node.name}: {state} (want cs:Connected ds:UpToDate/UpToDate)"
+        assert state.suspended == "no", f"{node.name}: DRBD I/O suspended ({state.suspended})"
     primaries = [name for name, s in states.items() if s.role == Role.PRIMARY]
     assert len(primaries) == 1, f"Primary on {primaries or 'no node'}, exactly one expected"
 

@@ -98,7 +98,8 @@ def test_sshd_runs_and_the_clocks_agree_within_a_second(cluster):
 @pytest.mark.control("NODE-04")
 def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_its_manager_owns(
         cluster, inventory):
-    owned = ownership.Owned.of(inventory)
+    # the DRBD device as drbdadm resolves it on node 1 (None: only its by-res names)
+    owned = ownership.Owned.of(inventory, cluster.drbd(cluster.node1).device)
     evidence.current().notes.append(
         f"owned by {owned.manager}: DRBD {owned.device or owned.resource} on "
         f"{owned.mount_point}, Samba, VM {', '.join(owned.vms)}, VIP {owned.vip}")

@@ -20,9 +20,10 @@ def test_hypervisor_serves_on_the_active_node_from_the_replicated_disk(
     active = cluster.active
     standby = cluster.peer(active)
     assert active.host.service("libvirtd").is_running, f"{active.name}: libvirtd not running"
-    device = active.run("realpath -m -- %s", inventory.drbd.device, timeout=10).stdout.strip()
-    storage = ReplicatedStorage(device or inventory.drbd.device, inventory.drbd.resource,
-                                inventory.drbd.mount_point)
+    # the kernel's device, as drbdadm resolves it (the inventory may leave it out)
+    device = cluster.drbd(active).device
+    assert device, f"{active.name}: drbdadm names no device for {inventory.drbd.resource}"
+    storage = ReplicatedStorage(device, inventory.drbd.resource, inventory.drbd.mount_point)
     found = []
     for vm in inventory.hypervisor.vms:
         state = hypervisor.state(active, vm)

@@ -111,7 +111,7 @@ def test_a_broken_cib_fails_hb01_naming_the_cause(blank_cluster, tmp_path, break
     node1.run(MAINTENANCE % "true", timeout=60, check=True)
     try:
         node1.run(breakage, timeout=60, check=True)
-        controls = run_control("test_the_cib_is_the_articles_group", tmp_path, read_only=True)
+        controls = run_control("test_the_cib_makes_the_articles_service", tmp_path, read_only=True)
     finally:
         node1.run(f"cibadmin --replace --scope configuration --xml-file {SAVED_CIB}",
                   timeout=60, check=True)

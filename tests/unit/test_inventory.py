@@ -30,7 +30,11 @@ def test_minimal_inventory_takes_the_articles_defaults(tmp_path):
     inv = load(_write(tmp_path, GOOD))
     assert (inv.heartbeat.keepalive, inv.heartbeat.warntime, inv.heartbeat.deadtime,
             inv.heartbeat.initdead, inv.heartbeat.udpport) == (2, 6, 10, 60, 694)
-    assert inv.drbd.device == "/dev/drbd0" and inv.drbd.port == 7789
+    # device, minor and port are read from the nodes unless declared (SPEC §7);
+    # provisioning builds SPEC §1's
+    assert (inv.drbd.device, inv.drbd.minor, inv.drbd.port) == (None, None, None)
+    assert (inv.drbd.as_built().device, inv.drbd.as_built().port) == ("/dev/drbd0", 7789)
+    assert inv.drbd.meta_disk == "internal"
     assert inv.drbd.protocol == "C" and inv.drbd.mount_point == "/var/lib/vmware"
     assert inv.network.virtual_ip == "192.168.1.3"
     assert inv.samba.share == "RaidOverIP"

@@ -111,7 +111,8 @@ def test_pacemaker_fences_with_sbd_on_the_shared_disk(tmp_path: Path) -> None:
     assert "fencing" not in inventory.build(KEY, "tcg", budgets=CALIBRATED)
     model = load(inventory.write(inv, tmp_path / "inventory.yaml"), check_files=False)
     assert model.cluster_manager == "pacemaker"
-    assert model.fencing.method == "sbd" and model.fencing.watchdog == "/dev/watchdog"
+    # no method declared: the CIB's fencing is judged as configured; SBD's settings apply
+    assert model.fencing.sbd and model.fencing.watchdog == "/dev/watchdog"
     assert model.fencing.sbd_device == "/dev/disk/by-id/virtio-sbd"
     with pytest.raises(ValueError, match="manager"):
         inventory.build(KEY, "tcg", budgets=CALIBRATED, manager="cman")
@@ -162,3 +163,114 @@ def test_the_site_access_build_reaches_the_nodes_as_a_site_would() -> None:
     assert {(n.ssh.user, n.ssh.become, n.ssh.port) for n in inv.nodes} == {
         ("hadmin", "sudo", 2222)}
     assert inv.cluster_manager == "heartbeat" and inv.provision
+
+
+PCS = builds.get("pcs")
+# The pcs commands the pcs build may use, as pcs(8) of pcs 0.11.5 (Debian 12) documents
+# them under its sections host, cluster, status, stonith, property, resource, constraint.
+PCS_COMMANDS = (
+    ("host", "auth"),
+    ("cluster", "destroy"), ("cluster", "setup"), ("cluster", "start"), ("cluster", "stop"),
+    ("cluster", "enable"), ("cluster", "cib"), ("cluster", "cib-push"),
+    ("cluster", "verify"),
+    ("status", "corosync"),
+    ("stonith", "sbd", "device", "setup"), ("stonith", "sbd", "enable"),
+    ("stonith", "create"),
+    ("property", "set"),
+    ("resource", "create"), ("resource", "meta"), ("resource", "defaults", "update"),
+    ("resource", "op", "defaults", "update"),
+    ("constraint", "colocation", "add"), ("constraint", "order"), ("constraint", "location"),
+)
+
+
+def pcs_command_lines(text: str) -> list[list[str]]:
+    """The words of every pcs command in a step (continued lines joined, comments and
+    global options such as ``-f FILE`` left out, redirections dropped)."""
+    import re
+    import shlex
+
+    out = []
+    for line in text.replace("\\\n", " ").splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        for part in re.split(r"[;&|{}()]+", line):
+            if not part.strip().startswith("pcs "):
+                continue
+            words = [w for w in shlex.split(part)[1:] if not w.startswith(("<", ">", "2>"))]
+            while words and words[0].startswith("-"):
+                words = words[2:] if words[0] == "-f" else words[1:]
+            out.append(words)
+    return out
+
+
+def test_pcs_command_lines_skip_options_and_comments() -> None:
+    step = ("# pcs stonith disable sbd-fencing\n"
+            "pcs -f \"$cfg\" constraint order \\\n\tpromote A then start B </dev/null\n"
+            "x || { pcs status corosync >&2; exit 1; }\n")
+    assert pcs_command_lines(step) == [["constraint", "order", "promote", "A", "then", "start",
+                                        "B"], ["status", "corosync"]]
+
+
+def test_the_pcs_build_declares_what_clusters_from_scratch_builds() -> None:
+    inv = Inventory.model_validate(inventory.build(KEY, "tcg", budgets=CALIBRATED,
+                                                   manager=PCS.manager, build="pcs"))
+    assert PCS.foreign and inv.cluster_manager == "pacemaker"
+    assert [n.name for n in inv.nodes] == ["pcmk-1", "pcmk-2"]
+    assert [n.address for n in inv.nodes] == ["192.168.1.1", "192.168.1.2"]
+    assert (inv.cluster, inv.drbd.resource, inv.drbd.device, inv.drbd.fstype) == (
+        "mycluster", "clusterdata", "/dev/drbd1", "xfs")
+    assert (inv.corosync.token, inv.corosync.consensus) == (3000, 3600)
+    assert (inv.fencing.method, inv.fencing.sbd_device) == ("sbd",
+                                                            "/dev/disk/by-id/virtio-sbd")
+
+
+def test_the_pcs_build_steps_run_in_the_guides_order() -> None:
+    both, node1 = ["node1", "node2"], ["node1"]
+    assert builds.steps(PCS) == [
+        ("10-both-system.sh", both), ("20-node1-cluster.sh", node1),
+        ("30-node1-fencing.sh", node1), ("40-both-services.sh", both),
+        ("50-both-drbd.sh", both), ("60-node1-drbd-data.sh", node1),
+        ("70-node1-resources.sh", node1)]
+
+
+def _pcs_steps_text() -> str:
+    return "\n".join((PCS.steps_dir / name).read_text() for name, _ in builds.steps(PCS))
+
+
+def test_the_pcs_build_uses_only_documented_pcs_commands() -> None:
+    lines = pcs_command_lines(_pcs_steps_text())
+    assert len(lines) > 20
+    undocumented = [" ".join(w) for w in lines
+                    if not any(tuple(w[:len(c)]) == c for c in PCS_COMMANDS)]
+    assert not undocumented, f"not in pcs(8) 0.11: {undocumented}"
+
+
+def test_the_pcs_build_never_disables_fencing_nor_tunes_corosync() -> None:
+    import re
+
+    text = _pcs_steps_text()
+    assert not re.search(r"stonith-enabled\s*=\s*(false|no|off|0)\b", text, re.I)
+    assert not any(w[:2] in (["stonith", "disable"], ["stonith", "delete"])
+                   for w in pcs_command_lines(text))
+    assert "stonith-enabled=true" in text and "fence_sbd" in text
+    # corosync's defaults: `pcs cluster setup` gets no totem options
+    setup = next(w for w in pcs_command_lines(text) if w[:2] == ["cluster", "setup"])
+    assert "totem" not in setup and not re.search(r"\b(token|consensus)\b", " ".join(setup))
+
+
+def test_the_pcs_build_steps_say_what_its_inventory_declares() -> None:
+    inv = Inventory.model_validate(inventory.build(KEY, "kvm", manager=PCS.manager,
+                                                   build="pcs"))
+    text = _pcs_steps_text()
+    fe = inv.fencing
+    for value in (f"pcs cluster setup {inv.cluster} ", f"resource {inv.drbd.resource} {{",
+                  f"device    {inv.drbd.device};", f"directory={inv.drbd.mount_point} ",
+                  f"fstype={inv.drbd.fstype}",
+                  f"[{inv.samba.share}]", f"<name>{inv.hypervisor.vm_name}</name>",
+                  f"service='{inv.hypervisor.console_port}'", "devices=\"$SBD_DEV\"",
+                  f"SBD_DEV={fe.sbd_device}\n", f"watchdog-timeout={fe.watchdog_timeout} ",
+                  f"msgwait-timeout={fe.msgwait} ",
+                  f"priority-fencing-delay={fe.priority_fencing_delay}s",
+                  *(f"{n.address}\t{n.name}\n" for n in inv.nodes),
+                  *(f"{n.address}:{inv.drbd.port};" for n in inv.nodes)):
+        assert value in text, value

@@ -60,7 +60,7 @@ def test_no_step_recreates_metadata_or_the_file_system():
         "need create-md", "")
     assert "mkfs" not in text
     assert "drbdadm adjust r0" in text and "drbdadm get-gi r0" in text
-    assert "blkid -p -o value -s UUID /dev/drbd0" in text
+    assert "blkid -p -o value -s UUID $(drbdadm sh-dev r0 | head -n1)" in text
 
 
 def test_the_migration_reuses_provisionings_pacemaker_steps():

@@ -111,7 +111,7 @@ def _show(unit: str, word: str, **props: str) -> str:
 
 def _raw(owned: Owned, enabled: dict[str, str], boot: str, files: dict[str, str],
          show: dict[str, dict[str, str]] | None = None, autostart: str = "",
-         blkid: str = "", cib: str = "") -> str:
+         blkid: str = "", cib: str = "", server_role: str = "standalone server") -> str:
     """What read_command prints on a node: its marked parts, `head -v`'s file blocks."""
     units = units_to_read(owned)
     show = show or {}
@@ -120,7 +120,7 @@ def _raw(owned: Owned, enabled: dict[str, str], boot: str, files: dict[str, str]
         "show": "\n".join(_show(u, enabled.get(u, ""), **show.get(u, {})) for u in units),
         "boot": boot,
         "files": "\n".join(f"==> {p} <==\n{t}" for p, t in files.items()),
-        "autostart": autostart, "blkid": blkid,
+        "autostart": autostart, "blkid": blkid, "server-role": server_role + "\n",
     }
     if owned.manager == "pacemaker":
         sections["cib"] = cib
@@ -178,6 +178,18 @@ def test_an_enabled_samba_unit_fails_naming_the_unit_and_the_manager():
     view = _view(enabled={**HB_ENABLED, "smbd.service": "enabled"})
     assert node_findings("node1", view, HB) == [
         "node1: smbd starts at boot (enabled); heartbeat alone starts it"]
+
+
+def test_samba_ad_dc_enabled_starts_samba_only_on_an_active_directory_dc():
+    """Debian's samba-ad-dc.service (enabled by the package) has ExecCondition=
+    /usr/share/samba/is-configured samba: it runs only when smb.conf's server role is an AD
+    DC. Seen on the lab's article-text build, where it is enabled and never starts."""
+    enabled = {**HB_ENABLED, "samba-ad-dc.service": "enabled"}
+    boot = HB_BOOT + "  samba-ad-dc.service\n"
+    assert node_findings("n1", _view(enabled=enabled, boot=boot), HB) == []
+    dc = _view(enabled=enabled, boot=boot, server_role="active directory domain controller")
+    assert node_findings("n1", dc, HB) == [
+        "n1: samba-ad-dc starts at boot (enabled); heartbeat alone starts it"]
 
 
 def test_a_static_unit_wanted_by_an_enabled_unit_starts_at_boot():

@@ -140,3 +140,19 @@ def test_crm_mons_fence_history_is_read_too():
     assert [(e.target, e.origin, e.state) for e in events] == [
         ("node1", "node2", "success"), ("node2", "node1", "success")]
     assert events[1].completed_epoch - events[0].completed_epoch == 365
+
+
+def test_the_service_found_in_the_cib_is_what_crm_mon_shows_running():
+    """The driver hands over what the CIB's graph names (fixtures.cib), not the project's
+    ids: at the lab's baseline all of it runs on node1; with node1 stopped the VM is still
+    starting on node2, so the service is not yet on any one node."""
+    from fixtures.cib import Cib, find_service
+    from tests.unit.test_cib import INV, SAMPLE
+
+    members = find_service(Cib.parse(SAMPLE), INV).members
+    assert sorted(members) == ["fs", "smbd", "vip", "vm"]
+    assert parse_crm_mon(_read("crm_mon-baseline.xml")).runs_on(members) == "node1"
+    moving = parse_crm_mon(_read("crm_mon-node1-stopped.xml"))
+    assert moving.runs_on(members) is None
+    assert all(nodes == {"node2"} for nodes in moving.nodes_of(members).values())
+    assert moving.runs_on([]) is None and moving.runs_on(["absent"]) is None

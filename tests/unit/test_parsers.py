@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.drbd import parse_drbdadm_status, parse_proc_drbd, proc_drbd_version
+from fixtures.drbd import parse_drbdadm_status, parse_proc_drbd, proc_drbd_version, state_of
 from fixtures.heartbeat import handover_steps
 from fixtures.watch import LogLine, Sample, _spans, parse_line
 
@@ -43,8 +43,9 @@ def test_proc_drbd_split_brain_is_standalone():
 def test_drbdadm_status_connecting_peer():
     text = "r0 role:Secondary\n  disk:UpToDate\n  node2 connection:Connecting\n"
     r0 = parse_drbdadm_status(text)["r0"]
-    assert r0["role"] == "Secondary" and r0["connection"] == "Connecting"
-    assert r0["peer"] == "node2"
+    assert r0.fields["role"] == "Secondary" and list(r0.peers) == ["node2"]
+    assert r0.peers["node2"].fields["connection"] == "Connecting"
+    assert str(state_of(r0)) == "cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown"
 
 
 def test_watcher_lines():

@@ -11,7 +11,7 @@ import pytest
 from fixtures import secrets
 from fixtures.inventory import Corosync, Fencing, Inventory
 from fixtures.pacemaker import IDS, parse_corosync_conf
-from fixtures.provision import PACEMAKER_STEPS, STEPS, beyond_article, steps_for
+from fixtures.provision import PACEMAKER_STEPS, STEPS, steps_for
 from fixtures.provision import pacemaker as prov
 from fixtures.provision.templates import render
 from tests.unit.test_templates import _inventory as base_inventory
@@ -37,7 +37,7 @@ class _Ctx:
 
 def _corosync(inv: Inventory, i: int = 0):
     text = render("corosync.conf.j2", **_vars(inv, i, cluster_name=inv.cluster,
-                                               corosync=inv.corosync,
+                                               corosync=prov.corosync_settings(inv),
                                                log_path="/var/log/pacemaker/pacemaker.log"))
     return text, parse_corosync_conf(text)
 
@@ -182,9 +182,3 @@ def test_steps_by_manager():
     hb = steps_for(_inventory(manager="heartbeat"))
     assert hb[0][1] is prov.retire and hb[1:] == STEPS
 
-
-def test_beyond_article_names_pacemakers_additions():
-    items = beyond_article(_inventory())
-    text = " ".join(items)
-    assert "two_node" in text and "SBD" in text and "priority-fencing-delay 15 s" in text
-    assert not any("ipfail" in i or "serial" in i for i in items)  # heartbeat-only answers

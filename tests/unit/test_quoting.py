@@ -90,8 +90,10 @@ class FakeNode:
         command = quoted(command, *args)  # the real node's quoting of its arguments
         self.commands.append(command)
         out, status = "", 0
-        if command == "cat /proc/drbd":
-            out = PROC_DRBD
+        if command == "cat /proc/drbd" or command.startswith("drbdsetup events2"):
+            out = PROC_DRBD  # a drbd-utils without events2: /proc/drbd answers
+        elif command.startswith("drbdadm sh-minor"):
+            out = "0\n"
         elif command.startswith("pidof heartbeat"):
             status = 0 if self.heartbeat else 1
         elif command.startswith("systemctl stop heartbeat"):
@@ -143,6 +145,7 @@ def _cluster(inv: Inventory) -> Cluster:
     cluster.inventory = inv
     cluster.node1, cluster.node2 = FakeNode(inv.nodes[0]), FakeNode(inv.nodes[1])
     cluster.nodes = (cluster.node1, cluster.node2)
+    cluster._drbd = {}
     return cluster
 
 
@@ -177,7 +180,7 @@ def test_no_command_carries_an_inventory_value_unquoted(value, monkeypatch):
         prov_samba.apply(ctx)
         prov_hypervisor.apply(ctx)
     scripts = {
-        "watch.sh": ClusterWatcher(cluster, Timeline("t", 0.0))._script,
+        "watch.sh": ClusterWatcher(cluster, Timeline("t", 0.0)).script(n1),
         "vmstart": render("resource.d-vmstart.j2", **ctx.variables(n1, stop_grace=3)),
     }
 

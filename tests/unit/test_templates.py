@@ -14,7 +14,7 @@ import yaml
 from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
 from fixtures.inventory import Inventory, load
 from fixtures.provision.templates import render
-from fixtures.watch import parse_line
+from fixtures.watch import Sample, parse_line
 
 
 def _inventory(profile: str) -> Inventory:
@@ -33,7 +33,7 @@ def _inventory(profile: str) -> Inventory:
 def _vars(inv: Inventory, i: int, **extra) -> dict:
     node, peer = inv.nodes[i], inv.nodes[1 - i]
     return {"profile": inv.profile, "nodes": inv.nodes, "node": node, "peer": peer,
-            "primary": inv.primary, "network": inv.network, "drbd": inv.drbd,
+            "primary": inv.primary, "network": inv.network, "drbd": inv.drbd.as_built(),
             "heartbeat": inv.heartbeat, "samba": inv.samba, "hypervisor": inv.hypervisor,
             "vm_dir": "/var/lib/vmware/hademo",
             "vm_uuid": "2c4b916e-4da9-4d54-8f0c-6d69d0800b71", **extra}
@@ -102,10 +102,11 @@ def test_resource_scripts_and_watcher_are_valid_shell(tmp_path):
         "libvirtd": render("resource.d-libvirtd.j2", **_vars(inv, 0)),
         "watch": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
                         ha_log_noise="", vip="192.168.1.3", mount_point="/var/lib/vmware",
-                        vm_name="hademo"),
+                        vm_name="hademo", drbd_resource="r0", drbd_minor=0),
         "watch-pacemaker": render("watch.sh.j2", interval=0.25, ha_log="/var/log/ha-log",
                                   ha_log_noise="\t(info|debug): ", vip="192.168.1.3",
-                                  mount_point="/var/lib/vmware", vm_name="hademo"),
+                                  mount_point="/var/lib/vmware", vm_name="hademo",
+                                  drbd_resource="r0", drbd_minor=0),
     }
     for name, text in scripts.items():
         path = tmp_path / name
@@ -154,7 +155,8 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
     script = tmp_path / "watch.sh"
     script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log),
                              ha_log_noise=Pacemaker.log_noise, vip="192.0.2.1",
-                             mount_point="/nowhere", vm_name="hademo"))
+                             mount_point="/nowhere", vm_name="hademo", drbd_resource="r0",
+                             drbd_minor=0))
     with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
         try:
@@ -173,6 +175,26 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
         "Nov 25 node2 pacemaker-controld [347] (execute_rsc_action) \tnotice: "
         "Initiating start operation vm_start_0",
         "Nov 25 node2 IPaddr2(vip)[7254]:    INFO: Adding inet address"], out
+
+
+def _watch(tmp_path, root, actions, minor: int | str = 0, path=None) -> str:
+    """Run the rendered watcher against the fake /proc under ``root`` while ``actions()``
+    runs (tmp_path/ha-log is its log, ``path`` a directory put first on PATH); its output."""
+    log = tmp_path / "ha-log"
+    log.write_text("")
+    script = tmp_path / "watch.sh"
+    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
+                             vip="192.168.1.3", mount_point="/var/lib/vmware",
+                             vm_name="hademo", drbd_resource="r0", drbd_minor=minor,
+                             root=str(root)))
+    env = {**os.environ, "PATH": f"{path}:{os.environ['PATH']}"} if path else None
+    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE, env=env,
+                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
+        try:
+            actions()
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+        return proc.stdout.read()
 
 
 def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_path):
@@ -195,28 +217,20 @@ def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_p
     (root / "run/libvirt/qemu/hademo.pid").write_text("4242")
     (root / "proc/4242/cmdline").write_bytes(b"/usr/bin/qemu-system-x86_64\0-name\0"
                                              b"guest=hademo,debug-threads=on\0")
-    log = tmp_path / "ha-log"
-    log.write_text("")
-    script = tmp_path / "watch.sh"
-    script.write_text(render("watch.sh.j2", interval=0.25, ha_log=str(log), ha_log_noise="",
-                             vip="192.168.1.3", mount_point="/var/lib/vmware",
-                             vm_name="hademo", root=str(root)))
-    with subprocess.Popen(["sh", str(script)], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True, start_new_session=True) as proc:
-        try:
-            time.sleep(1.0)
-            (root / "proc/uptime").write_text("101.50 80.00\n")
-            (root / "proc/drbd").write_text(" 0: cs:WFConnection ro:Secondary/Unknown "
-                                            "ds:UpToDate/DUnknown C r-----\n")
-            (root / "proc/net/fib_trie").write_text(fib)
-            (root / "proc/mounts").write_text("proc /proc proc rw 0 0\n")
-            (root / "proc/4242/cmdline").write_bytes(b"/bin/bash\0")  # the pid was reused
-            with log.open("a") as f:
-                f.write("heartbeat[99]: info: Giving up all HA resources.\n")
-            time.sleep(1.0)
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-        out = proc.stdout.read()
+
+    def change() -> None:
+        time.sleep(1.0)
+        (root / "proc/uptime").write_text("101.50 80.00\n")
+        (root / "proc/drbd").write_text(" 0: cs:WFConnection ro:Secondary/Unknown "
+                                        "ds:UpToDate/DUnknown C r-----\n")
+        (root / "proc/net/fib_trie").write_text(fib)
+        (root / "proc/mounts").write_text("proc /proc proc rw 0 0\n")
+        (root / "proc/4242/cmdline").write_bytes(b"/bin/bash\0")  # the pid was reused
+        with (tmp_path / "ha-log").open("a") as f:
+            f.write("heartbeat[99]: info: Giving up all HA resources.\n")
+        time.sleep(1.0)
+
+    out = _watch(tmp_path, root, change)
     samples = [parse_line(line) for line in out.splitlines() if line.startswith("S ")]
     first, last = samples[0], samples[-1]
     assert (first.uptime, first.role, first.connection, first.disks) == (
@@ -228,3 +242,76 @@ def test_the_watcher_reads_the_nodes_state_from_proc_and_libvirts_pid_file(tmp_p
     logged = [parse_line(line) for line in out.splitlines() if line.startswith("L ")]
     assert [(x.uptime, x.text) for x in logged] == [
         (101.5, "heartbeat[99]: info: Giving up all HA resources.")], out
+
+
+@pytest.mark.parametrize(("minor", "want"), [
+    (1, ("Primary", "Connected", "UpToDate/UpToDate")),
+    ("", ("-", "-", "-")),  # the node could not say which minor: DRBD unseen, not guessed
+])
+def test_the_watcher_reads_its_resources_minor_not_the_first_device(tmp_path, minor, want):
+    """Two resources on the node (/proc/drbd of DRBD 8.4, drbd.conf(5)'s minors 0 and 1):
+    the watcher samples the line of the minor it was given."""
+    root = tmp_path
+    (root / "proc/net").mkdir(parents=True)
+    (root / "proc/uptime").write_text("100.25 80.00\n")
+    (root / "proc/drbd").write_text(
+        "version: 8.4.11 (api:1/proto:86-101)\n"
+        " 0: cs:WFConnection ro:Secondary/Unknown ds:Inconsistent/DUnknown C r-----\n"
+        "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n"
+        " 1: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+        "    ns:76 nr:0 dw:76 dr:345 al:3 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n")
+    (root / "proc/net/fib_trie").write_text("")
+    (root / "proc/mounts").write_text("")
+    out = _watch(tmp_path, root, lambda: time.sleep(0.8), minor)
+    first = next(parse_line(line) for line in out.splitlines() if line.startswith("S "))
+    assert (first.role, first.connection, first.disks) == want, out
+
+
+def test_on_drbd9_the_watcher_follows_drbdsetup_events2(tmp_path):
+    """DRBD 9's /proc/drbd names no device: the watcher folds a running `drbdsetup events2`
+    (here a stand-in on PATH printing drbdsetup-events2(8) lines: the initial `exists`
+    state, then a change) for its resource and minor; another resource's lines are not
+    ours."""
+    root, bin_dir = tmp_path / "root", tmp_path / "bin"
+    (root / "proc/net").mkdir(parents=True)
+    bin_dir.mkdir()
+    (root / "proc/uptime").write_text("100.25 80.00\n")
+    (root / "proc/drbd").write_text("version: 9.2.12 (api:2/proto:86-122)\n"
+                                    "GIT-hash: 0123456789abcdef build by root\n"
+                                    "Transports (api:21): tcp (9.2.12)\n")
+    (root / "proc/net/fib_trie").write_text("")
+    (root / "proc/mounts").write_text("")
+    fake = bin_dir / "drbdsetup"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "[ \"$1 $2\" = 'events2 all' ] || exit 1\n"
+        "echo 'exists resource name:r0 role:Primary suspended:no'\n"
+        "echo 'exists device name:r0 volume:0 minor:3 disk:UpToDate client:no quorum:yes'\n"
+        "echo 'exists connection name:r0 peer-node-id:1 conn-name:node2 connection:Connected "
+        "role:Secondary'\n"
+        "echo 'exists peer-device name:r0 peer-node-id:1 conn-name:node2 volume:0 "
+        "replication:Established peer-disk:UpToDate'\n"
+        "echo 'exists resource name:r1 role:Secondary suspended:no'\n"
+        "echo 'exists -'\n"
+        f"while [ ! -e {tmp_path / 'go'} ]; do sleep 0.05; done\n"
+        "echo 'change connection name:r0 peer-node-id:1 conn-name:node2 connection:Connecting "
+        "role:Unknown'\n"
+        "echo 'change peer-device name:r0 peer-node-id:1 conn-name:node2 volume:0 "
+        "replication:Off peer-disk:DUnknown'\n"
+        "exec sleep 30\n")
+    fake.chmod(0o755)
+
+    def change() -> None:
+        time.sleep(1.0)  # the initial state is read
+        (root / "proc/uptime").write_text("100.75 80.00\n")
+        time.sleep(0.5)  # sampled
+        (tmp_path / "go").touch()  # the change is printed, then read
+        time.sleep(0.5)
+        (root / "proc/uptime").write_text("101.50 80.00\n")
+        time.sleep(0.5)
+
+    out = _watch(tmp_path, root, change, minor=3, path=bin_dir)
+    seen = [(s.role, s.connection, s.disks) for s in map(parse_line, out.splitlines())
+            if isinstance(s, Sample)]
+    assert ("Primary", "Connected", "UpToDate/UpToDate") in seen, out
+    assert seen[-1] == ("Primary", "WFConnection", "UpToDate/DUnknown"), out
