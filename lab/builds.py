@@ -82,14 +82,15 @@ BUILDS: dict[str, Build] = {b.name: b for b in (
     Build("pcs", "pacemaker",
           hostnames={"node1": "pcmk-1", "node2": "pcmk-2"},
           inventory={"cluster": "mycluster",
-                     "drbd": {"resource": "clusterdata", "device": "/dev/drbd1",
+                     "drbd": {"resource": "clusterdata", "device": "/dev/drbd1", "port": 7789,
                               "mount_point": "/srv/cluster", "fstype": "xfs"},
                      "samba": {"shares": ["data"]},
                      "hypervisor": {"vms": ["demo-vm"], "console_port": 902},
                      # what `pcs cluster setup` leaves to corosync 3.1 (corosync.conf(5)):
                      # token 3000 ms, consensus 1.2 x token; two nodes add no coefficient
                      "corosync": {"token": 3000, "consensus": 3600},
-                     "fencing": {"sbd_device": "/dev/disk/by-id/virtio-sbd",
+                     "fencing": {"method": "fence_sbd",
+                                 "sbd_device": "/dev/disk/by-id/virtio-sbd",
                                  "watchdog_timeout": 10, "msgwait": 20,
                                  "priority_fencing_delay": 45}},
           provisioned=False),

@@ -220,7 +220,7 @@ def test_the_pcs_build_declares_what_clusters_from_scratch_builds() -> None:
     assert (inv.cluster, inv.drbd.resource, inv.drbd.device, inv.drbd.fstype) == (
         "mycluster", "clusterdata", "/dev/drbd1", "xfs")
     assert (inv.corosync.token, inv.corosync.consensus) == (3000, 3600)
-    assert (inv.fencing.method, inv.fencing.sbd_device) == ("sbd",
+    assert (inv.fencing.method, inv.fencing.sbd_device) == ("fence_sbd",
                                                             "/dev/disk/by-id/virtio-sbd")
 
 
