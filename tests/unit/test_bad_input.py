@@ -192,6 +192,9 @@ CASES = [
     Case("fault-timeout", "nodes.0.faults.timeout", _set("nodes.0.faults.timeout", 0)),
     # -- heartbeat's own timing rules
     Case("deadtime-negative", "heartbeat.deadtime", _set("heartbeat.deadtime", -1)),
+    Case("deadtime-huge", "heartbeat.deadtime: Input should be less than or equal to 86400",
+         _set("heartbeat.deadtime", 10**30)),
+    Case("token-huge", "corosync.token", _set("corosync.token", 10**12)),
     Case("keepalive-zero", "heartbeat.keepalive", _set("heartbeat.keepalive", 0)),
     # -- addresses
     Case("vip-is-a-node", "network.virtual_ip: 127.0.0.2 is node2's own address",
