@@ -23,7 +23,8 @@ import time
 import pytest
 from labctl import LAB_MARKS, REPO
 
-pytestmark = LAB_MARKS
+# minutes of lab time beside the hogs: `make test-long`, not `make test`
+pytestmark = [*LAB_MARKS, pytest.mark.long]
 
 HOG = "while True: pass"
 

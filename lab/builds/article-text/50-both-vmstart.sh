@@ -5,6 +5,9 @@ cat > /etc/ha.d/resource.d/vmstart <<'VMSTART'
 VM=reactos
 case "$1" in
 start)
+	# a node that was powered off with the VM running still has it defined: that
+	# definition goes, the one on the shared disk is the one to run
+	virsh -c qemu:///system undefine $VM >/dev/null 2>&1
 	virsh -c qemu:///system define /var/lib/vmware/$VM/$VM.xml >/dev/null &&
 		virsh -c qemu:///system start $VM
 	;;
