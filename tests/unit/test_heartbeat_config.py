@@ -31,6 +31,7 @@ from fixtures.heartbeat import (
     timing_problems,
 )
 from fixtures.provision.templates import render
+from tests.unit.build_texts import heredoc
 from tests.unit.test_templates import _inventory, _vars
 
 # the article's ha.cf (§4.2), as an admin types it from the article
@@ -405,30 +406,8 @@ def test_the_projects_templates_pass_hb01(profile):
 def test_the_article_text_builds_hand_written_files_pass_hb01():
     # lab/builds/article-text/60-both-heartbeat.sh: ha.cf as the article prints it (bcast,
     # the serial line taken up, ipfail), its haresources line with Debian's service names
-    ha_cf = """\
-# « facility » utilisée pour syslog
-logfacility local0
-logfile /var/log/ha-log
-keepalive 2
-deadtime 10
-warntime 6
-initdead 60
-udpport 694
-bcast eth0
-serial /dev/ttyS1
-baud 19200
-auto_failback on
-ping 192.168.1.254
-respawn hacluster /usr/libexec/heartbeat/ipfail
-apiauth ipfail gid=haclient uid=hacluster
-# les noms (obtenus avec uname -n) des deux noeuds
-node HAdebian01
-node HAdebian02
-crm off
-"""
-    haresources = ("##On indique ici les services à rendre hautement disponibles\n"
-                   "HAdebian01 drbddisk::user Filesystem::/dev/drbd0::/var/lib/vmware::ext3 "
-                   "smbd nmbd vmstart IPaddr2::192.168.1.3\n")
+    ha_cf = heredoc("article-text", "60-both-heartbeat.sh", "HACF")
+    haresources = heredoc("article-text", "60-both-heartbeat.sh", "HARES")
     want = replace(WANT, drbd_resource="user")
     assert parse_ha_cf(ha_cf).media == [Medium("bcast", "eth0"), Medium("serial", "/dev/ttyS1")]
     assert _cf_problems(ha_cf, want) == []

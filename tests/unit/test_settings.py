@@ -4,8 +4,6 @@ the article's text (lab/builds/article-text), never a secret."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from types import SimpleNamespace
 
 from fixtures.provision.templates import render
@@ -18,15 +16,8 @@ from fixtures.settings import (
     drbd_settings,
     heartbeat_settings,
 )
+from tests.unit.build_texts import heredoc
 from tests.unit.test_templates import _inventory, _vars
-
-BUILD = Path(__file__).resolve().parents[2] / "lab" / "builds" / "article-text"
-
-
-def _heredoc(step: str, marker: str) -> str:
-    """A file the article-text build writes with `cat > FILE <<'MARKER'`."""
-    text = (BUILD / step).read_text()
-    return re.search(rf"<<'{marker}'\n(.*?)\n{marker}\n", text, re.S)[1] + "\n"
 
 
 def _beyond(read: dict[str, str], article: dict[str, str]) -> dict[str, str]:
@@ -34,7 +25,7 @@ def _beyond(read: dict[str, str], article: dict[str, str]) -> dict[str, str]:
 
 
 def test_the_article_text_ha_cf_departs_only_where_the_build_hardened_it():
-    read = heartbeat_settings(_heredoc("60-both-heartbeat.sh", "HACF"),
+    read = heartbeat_settings(heredoc("article-text", "60-both-heartbeat.sh", "HACF"),
                               "auth 1\n1 sha1 0123456789abcdef\n")
     assert read["keepalive"] == "2s" and read["auto_failback"] == "on"
     assert _beyond(read, HEARTBEAT_ARTICLE) == {
@@ -50,7 +41,7 @@ def test_the_projects_hardened_heartbeat_names_its_answers():
 
 
 def test_drbd_settings_from_the_article_text_resource_never_show_a_secret():
-    res = _heredoc("20-both-drbd.sh", "RES").replace(
+    res = heredoc("article-text", "20-both-drbd.sh", "RES").replace(
         "\tnet {\n", '\tnet {\n\t\tcram-hmac-alg sha1;\n\t\tshared-secret "Hunter2<Secret";\n')
     read = drbd_settings(res, "user")
     assert read["protocol"] == "C" and read["wfc-timeout"] == "240"
