@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 import yaml
 
-from fixtures.discover import Draft
+from fixtures.cib import Cib
+from fixtures.discover import DiscoverError, Draft
+from fixtures.discover.pacemaker import read_cib
 from fixtures.inventory import Inventory
 
 
@@ -90,3 +94,36 @@ def test_bad_command_line_is_one_line_and_exit_2():
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(lines) == 1 and expect in lines[0] and "Traceback" not in proc.stderr, (
             args, proc.stderr)
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def _from_cib(name: str) -> Draft:
+    d = Draft()
+    read_cib(d, Cib.parse((DATA / name).read_text()), "cibadmin", "n1")
+    return d
+
+
+def test_the_labs_cib_gives_the_group_vip_and_preferred_node():
+    d = _from_cib("cib-lab.xml")
+    assert (d.get("drbd.resource"), d.get("drbd.mount_point"), d.get("network.virtual_ip"),
+            d.get("primary")) == ("r0", "/var/lib/vmware", "192.168.1.3", "node1")
+    assert d.get("heartbeat.auto_failback") is True
+
+
+def test_a_clusters_from_scratch_cib_is_read_by_what_it_runs_not_its_ids():
+    """pcs's ids (WebData-clone, WebFS, ClusterIP), constraints instead of a group."""
+    d = _from_cib("cib-pcs-cfs.xml")
+    assert (d.get("drbd.resource"), d.get("drbd.mount_point"), d.get("drbd.fstype"),
+            d.get("network.virtual_ip"), d.get("primary")) == (
+        "wwwdata", "/var/www/html", "xfs", "192.168.122.120", "pcmk-1")
+    assert "location-Samba-pcmk-1-50" in d.values["primary"].source
+
+
+def test_a_cib_with_two_drbd_resources_asks_to_name_one():
+    text = (DATA / "cib-lab.xml").read_text()
+    twice = text.replace("</resources>", '<primitive id="other" class="ocf" provider="linbit" '
+                         'type="drbd"/></resources>')
+    with pytest.raises(DiscoverError, match="holds 2 ocf:linbit:drbd"):
+        read_cib(Draft(), Cib.parse(twice), "cibadmin", "n1")
