@@ -132,17 +132,11 @@ def built_record() -> Path:
 
 
 def is_built(build: Build) -> bool:
-    try:
-        return built_record().read_text().strip() == build.name
-    except OSError:
-        return False
+    return config.read_record(built_record()) == build.name
 
 
 def set_built(build: Build | None) -> None:
-    if build is None:
-        built_record().unlink(missing_ok=True)
-    else:
-        built_record().write_text(build.name + "\n")
+    config.write_record(built_record(), build.name if build else None)
 
 
 def _secret() -> str:

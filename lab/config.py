@@ -74,6 +74,23 @@ def state_root() -> Path:
     return Path(os.environ.get("HA_LAB_STATE", "/var/lib/ha-lab"))
 
 
+def read_record(path: Path) -> str | None:
+    """A one-line state record (a build name, a snapshot key); None when absent or empty."""
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def write_record(path: Path, value: str | None) -> None:
+    """Write a one-line state record, or remove it (``value`` None)."""
+    if value is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(value + "\n")
+
+
 def node_state_dir(node: LabNode) -> Path:
     """Per-node state dir: overlay, data disk, console log, pid file, monitor socket."""
     return state_root() / node.name

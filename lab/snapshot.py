@@ -55,15 +55,11 @@ def build_record() -> Path:
 
 def lab_build() -> str:
     """The lab's current build; a lab from before the record ran Heartbeat."""
-    try:
-        return build_record().read_text().strip() or "heartbeat"
-    except OSError:
-        return "heartbeat"
+    return config.read_record(build_record()) or "heartbeat"
 
 
 def set_lab_build(build: str) -> None:
-    build_record().parent.mkdir(parents=True, exist_ok=True)
-    build_record().write_text(build + "\n")
+    config.write_record(build_record(), build)
 
 
 def build_switch(previous: str, requested: str, have_disks: bool,
@@ -128,18 +124,11 @@ def present(key: str) -> bool:
 
 def running_from() -> str | None:
     """The key the running nodes' disks came from, if recorded."""
-    try:
-        return current_record().read_text().strip() or None
-    except OSError:
-        return None
+    return config.read_record(current_record())
 
 
 def set_running_from(key: str | None) -> None:
-    if key is None:
-        current_record().unlink(missing_ok=True)
-    else:
-        current_record().parent.mkdir(parents=True, exist_ok=True)
-        current_record().write_text(key + "\n")
+    config.write_record(current_record(), key)
 
 
 def _copy(src: Path, dst: Path) -> None:
