@@ -23,8 +23,15 @@ def _suite(tmp_path: Path, select: str) -> dict[str, dict]:
          "--reports-dir", str(reports), "-p", "no:cacheprovider", "-q"],
         cwd=REPO, capture_output=True, text=True, timeout=2400)
     latest = reports / "latest" / "compliance.json"
-    assert latest.exists(), f"no report written:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
-    return {c["id"]: c for c in json.loads(latest.read_text())["controls"]}
+    said = f"{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
+    assert latest.exists(), f"no report written:\n{said}"
+    controls = {c["id"]: c for c in json.loads(latest.read_text())["controls"]}
+    # what the run said travels with the controls: a CI failure must say why by itself
+    return {k: {**c, "said": said} for k, c in controls.items()}
+
+
+def _why(control: dict) -> str:
+    return f"{control['status']}: {control['message']}\n{control['said']}"
 
 
 @pytest.mark.timeout(3600)
@@ -37,8 +44,9 @@ def test_a_pulled_cable_splits_the_articles_cluster_and_the_suite_says_so(tmp_pa
     finally:
         lab_up("--profile", "hardened")
         restored = _suite(tmp_path / "hardened", "test_drbd_is_connected")
-    assert controls["HB-02"]["status"] == "failed" and "crc" in controls["HB-02"]["message"]
-    assert controls["HB-07"]["status"] == "failed", controls["HB-07"]["message"]
-    assert "split brain" in controls["HB-07"]["message"].lower(), controls["HB-07"]["message"]
-    assert controls["HB-06"]["status"] == "failed", controls["HB-06"]["message"]
-    assert restored["DRBD-03"]["status"] == "passed", restored["DRBD-03"]["message"]
+    hb02, hb06, hb07 = controls["HB-02"], controls["HB-06"], controls["HB-07"]
+    assert hb02["status"] == "failed" and "crc" in hb02["message"], _why(hb02)
+    assert hb07["status"] == "failed", _why(hb07)
+    assert "split brain" in hb07["message"].lower(), _why(hb07)
+    assert hb06["status"] == "failed", _why(hb06)
+    assert restored["DRBD-03"]["status"] == "passed", _why(restored["DRBD-03"])
