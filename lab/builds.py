@@ -143,6 +143,7 @@ def _secret() -> str:
     """The cluster's shared secret (authkeys), made once per lab, never printed."""
     path = config.state_root() / "build-secret"
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(20))
@@ -155,6 +156,18 @@ def environment() -> dict[str, str]:
     from fixtures.provision.hypervisor import guest_boot_sector
 
     return {"AUTHKEY": _secret(), "GUEST_B64": base64.b64encode(guest_boot_sector()).decode()}
+
+
+def _keep_output(build: Build, step: str, node_id: str,
+                 proc: subprocess.CompletedProcess) -> Path:
+    """A failed step's whole output, for the admin who reads why (the error is one line);
+    private, as a step's tools may echo what they were given."""
+    path = config.state_root() / "build-logs" / f"{build.name}.{step}.{node_id}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+    return path
 
 
 def run(build: Build, ssh: Callable[[LabNode], Sequence[str]], log: Callable[[str], None],
@@ -176,7 +189,8 @@ def run(build: Build, ssh: Callable[[LabNode], Sequence[str]], log: Callable[[st
                                f"{timeout:.0f} s") from None
             if proc.returncode != 0:
                 said = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                kept = _keep_output(build, name, node_id, proc)
                 raise LabError(f"build {build.name}: step {name} on {node_id} exited "
-                               f"{proc.returncode}: {said}")
+                               f"{proc.returncode}: {said} (its whole output: {kept})")
             log(f"build {build.name}: {name} done on {node_id}")
     set_built(build)
