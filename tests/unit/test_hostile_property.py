@@ -116,10 +116,15 @@ def test_generated_bytes_as_an_inventory_are_refused_in_one_line(data: bytes):
 
 # -- compare ----------------------------------------------------------------------------
 
-_BASE_DIR = Path(tempfile.mkdtemp(prefix="hostile-property-"))
-write_report(sample_run(), _BASE_DIR / "run")
-BASE_RUN = json.loads((_BASE_DIR / "run" / "compliance.json").read_text())
-BASE_CONFIG = json.loads((_BASE_DIR / "run" / "config.json").read_text())
+def _base_report() -> tuple[dict, dict]:
+    """The sample run's report as write_report writes it; nothing left behind in /tmp."""
+    with tempfile.TemporaryDirectory(prefix="hostile-property-") as d:
+        write_report(sample_run(), Path(d) / "run")
+        return (json.loads((Path(d) / "run" / "compliance.json").read_text()),
+                json.loads((Path(d) / "run" / "config.json").read_text()))
+
+
+BASE_RUN, BASE_CONFIG = _base_report()
 BASE_CHANGE = {"title": "upgrade", "steps": [{"title": "a", "seconds": 1.5}],
                "downtime": {"seconds": 3, "outages": 1},
                "dataset": {"files": 2, "intact": 2, "missing": 0, "corrupt": 0},
