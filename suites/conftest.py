@@ -15,7 +15,7 @@ from fixtures.evidence import RUN_KEY, RunInfo
 from fixtures.hypervisor import Hypervisor
 from fixtures.plugin import wants_provision
 from fixtures.provision import ProvisionRefused, provision
-from fixtures.scenarios import Run
+from fixtures.scenarios.engine import Run
 
 VERSIONS = {
     "debian": "cat /etc/debian_version",
