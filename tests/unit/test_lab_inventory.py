@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import Inventory
 from lab import builds, config, inventory
 
@@ -63,12 +64,10 @@ def test_node_entries() -> None:
     assert node1["disk"] == "/dev/vdb" and node1["serial"] == "/dev/ttyS1"
     assert node1["interface"] == "eth0"
     assert node1["ssh"] == {"user": "root", "port": 22, "key": str(KEY)}
-    assert node2["faults"] == {
-        "power_off": "cd /repo && /py -m lab power node2 off",
-        "power_on": "cd /repo && /py -m lab power node2 on",
-        "link_down": "cd /repo && /py -m lab link node2 down",
-        "link_up": "cd /repo && /py -m lab link node2 up",
-    }
+    # every hook of the fault vocabulary, as `lab <verb> NODE <state>`
+    assert tuple(node2["faults"]) == HOOKS
+    assert node2["faults"]["power_off"] == "cd /repo && /py -m lab power node2 off"
+    assert node2["faults"]["link_up"] == "cd /repo && /py -m lab link node2 up"
 
 
 def test_fault_commands_default_to_this_interpreter_and_repo() -> None:

@@ -17,6 +17,7 @@ import pytest
 from fixtures import baseline, faults
 from fixtures.cluster import Cluster
 from fixtures.evidence import RunInfo
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import Inventory
 from fixtures.lock import ClusterLock, Holder, LockHeld, parse, stale_reason
 from fixtures.node import Result, quoted
@@ -149,8 +150,7 @@ def test_the_lock_is_taken_back_after_node1_rebooted(tmp_path):
 # -- the guard before the first fault ---------------------------------------------
 
 def _run(tmp_path, hooks: bool = True) -> Run:
-    faults_ = {"power_off": "true", "power_on": "true", "link_down": "true",
-               "link_up": "true"} if hooks else {}
+    faults_ = dict.fromkeys(HOOKS, "true") if hooks else {}
     inv = Inventory.model_validate({
         "cluster": "lab", "disposable": True,
         "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},

@@ -14,6 +14,7 @@ import pytest
 
 from fixtures import baseline, faults
 from fixtures.evidence import Timeline
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import Inventory
 from fixtures.manager import manager_for
 from fixtures.manager.heartbeat import Heartbeat
@@ -25,7 +26,7 @@ from fixtures.scenarios.registry import SCENARIOS, deadline
 
 
 def _inventory(scale: float = 1.0, hooks: bool = True) -> Inventory:
-    hook = {"power_off": "true", "power_on": "true", "link_down": "true", "link_up": "true"}
+    hook = dict.fromkeys(HOOKS, "true")
     return Inventory.model_validate({
         "cluster": "lab", "disposable": True, "budgets": {"scale": scale},
         "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},
