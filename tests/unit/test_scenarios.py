@@ -85,6 +85,15 @@ def test_a_fenced_failover_allows_for_token_consensus_delay_and_msgwait():
     assert SCENARIOS["power_off"].deadline(pcmk) > SCENARIOS["power_off"].deadline(hb)
 
 
+def test_the_managers_stop_and_start_limits_are_their_drivers():
+    hb = _inventory()
+    pcmk = hb.model_copy(update={"cluster_manager": "pacemaker"})
+    assert (manager_for(hb).start_s, manager_for(pcmk).start_s) == (35, 180)
+    # the role flip stops and starts the manager twice, the restore four times at most
+    longer = 6 * (manager_for(pcmk).start_s - manager_for(hb).start_s)
+    assert SCENARIOS["role_flip"].deadline(pcmk) - SCENARIOS["role_flip"].deadline(hb) == longer
+
+
 def test_a_test_using_a_scenario_gets_the_default_limit_plus_its_deadline():
     inv = _inventory()
 
