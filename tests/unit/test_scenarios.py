@@ -184,6 +184,24 @@ def test_probes_start_in_order_stop_last_first_and_a_failed_start_stops_the_othe
     assert sc.notes == ["start First", "start Second", "stop First"]
 
 
+def test_every_manager_operation_is_each_drivers_own():
+    from fixtures.manager import ClusterManager
+    from fixtures.manager.pacemaker import Pacemaker
+
+    abstract = ClusterManager.__abstractmethods__
+    assert {"status", "fence_history", "detection_floor", "failover_allowance", "problems",
+            "tidy", "start", "stop"} <= abstract
+    # no default on either side: only who holds the group is read alike for both
+    shared = {name for name, value in vars(ClusterManager).items()
+              if callable(value) and not name.startswith("_")} - abstract
+    assert shared == {"holdings", "holders"}
+    for driver in (Heartbeat, Pacemaker):
+        assert abstract <= set(vars(driver)), driver.name
+        assert driver.stop_s > 0 and driver.start_s > 0
+    hb = manager_for(_inventory())
+    assert hb.status(None) is None and hb.fence_history(None) == []  # no quorum, no fencing
+
+
 def test_the_heartbeat_driver_knows_its_log_lines():
     manager = manager_for(_inventory())
     assert isinstance(manager, Heartbeat) and manager.log_path == "/var/log/ha-log"
