@@ -17,7 +17,7 @@ APT_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs iproute2 openssh
                 nasm chromium ca-certificates
 APT_STAMP := $(VENV)/.apt-installed
 PIP_STAMP := $(VENV)/.pip-installed
-INVENTORY ?= /var/lib/ha-lab/inventory.yaml
+INVENTORY ?= $(or $(HA_LAB_STATE),/var/lib/ha-lab)/inventory.yaml
 REPEAT ?= 1
 # the cluster manager the lab's nodes run: heartbeat (the article's) or pacemaker
 MANAGER ?= heartbeat
@@ -118,8 +118,11 @@ test-fast: venv
 test-lab: deps venv
 	$(PYTEST) tests/ -m lab -v -x
 
+# ruff, then the suites' control markers against fixtures/controls.yaml (each id known,
+# disruptive exactly when its control is)
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(PY) -m fixtures.controls suites
 
 trend: venv
 	$(PY) -m fixtures.report trend reports/

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fixtures.errors import printable
+from fixtures.fault_hooks import LINK, POWER
 from lab import accel as accel_mod
 from lab import (
     builds,
@@ -123,13 +124,13 @@ def build_parser() -> Parser:
 
     power = sub.add_parser("power", help="power a node on or off (SIGKILL)")
     power.add_argument("node", choices=names)
-    power.add_argument("state", choices=["on", "off"])
+    power.add_argument("state", choices=[POWER.undo, POWER.inject])
     power.add_argument("--wait", action="store_true", help="on: wait until SSH answers")
     power.add_argument("--timeout", type=seconds, default=config.SSH_TIMEOUT_S)
 
     link = sub.add_parser("link", help="plug or unplug a node's network cable")
     link.add_argument("node", choices=names)
-    link.add_argument("state", choices=["up", "down"])
+    link.add_argument("state", choices=[LINK.undo, LINK.inject])
 
     ex = sub.add_parser("exec", help="run a host command inside the namespace")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -565,7 +566,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     node = config.node_by_name(args.node)
     clock = Clock()
     with state_lock():
-        if args.state == "off":
+        if args.state == POWER.inject:
             was = qemu.kill(node)
             print(f"{node.name}: power off" + ("" if was else " (was already off)"))
             return 0
@@ -583,7 +584,7 @@ def cmd_power(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     preflight.check_root()
     node = config.node_by_name(args.node)
-    qemu.set_link(node, args.state == "up")
+    qemu.set_link(node, args.state == LINK.undo)
     print(f"{node.name}: link {args.state}")
     return 0
 

@@ -59,11 +59,6 @@ def node_by_name(name: str) -> LabNode:
     raise KeyError(name)
 
 
-def peer_of(node: LabNode) -> LabNode:
-    """Return the other node."""
-    return next(n for n in NODES if n.name != node.name)
-
-
 def cache_root() -> Path:
     """Image cache root (env HA_LAB_CACHE overrides)."""
     return Path(os.environ.get("HA_LAB_CACHE", "/var/cache/ha-lab"))

@@ -9,17 +9,14 @@ from pathlib import Path
 
 import yaml
 
+from fixtures.fault_hooks import PAIRS
 from fixtures.hypervisor import DEMO_GUEST_BANNER
-from fixtures.inventory import FaultHooks
 from lab import builds, config
 from lab.config import LabNode
 from lab.errors import LabError
 
 PROFILES = ("article", "hardened")
 MANAGERS = ("heartbeat", "pacemaker")
-
-
-FAULT_HOOKS = [name for name in FaultHooks.model_fields if name != "timeout"]
 
 
 def fault_command(python: str, repo: Path, *args: str) -> str:
@@ -64,10 +61,11 @@ def node_entry(node: LabNode, key: Path, python: str, repo: Path,
         "disk": "/dev/vdb",
         "serial": "/dev/ttyS1",
         "ssh": ssh,
-        # every hook of the inventory schema, `<verb>_<state>` -> `lab <verb> NODE <state>`
-        # (power_off -> `lab power node1 off`): a new fault needs its lab command only
-        "faults": {hook: fault_command(python, repo, hook.split("_", 1)[0], node.name,
-                                       hook.split("_", 1)[1]) for hook in FAULT_HOOKS},
+        # every hook of the fault vocabulary (fixtures/fault_hooks.py) as the lab's command
+        # `lab <verb> NODE <state>` (power_off -> `lab power node1 off`)
+        "faults": {hook: fault_command(python, repo, pair.verb, node.name, state)
+                   for pair in PAIRS for hook, state in zip(pair.hooks, pair.states,
+                                                            strict=True)},
     }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from fixtures import evidence
 from fixtures.drbd import Role, expected, judge_config, read_node_conf, read_versions
-from fixtures.scenarios import RoleFlip
+from fixtures.scenarios.records import RoleFlip
 
 
 @pytest.mark.control("DRBD-01")

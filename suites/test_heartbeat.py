@@ -34,7 +34,7 @@ from fixtures.pacemaker import (
     timing_problems,
     totem_from_conf,
 )
-from fixtures.scenarios import (
+from fixtures.scenarios.records import (
     HardFailure,
     HeartbeatStop,
     LinkCut,

@@ -8,7 +8,7 @@ from fixtures import evidence
 from fixtures.errors import SuiteError
 from fixtures.evidence import within
 from fixtures.samba import SmbError, SmbShare, read_smb_conf, share_problems
-from fixtures.scenarios import HeartbeatStop, PowerFailure, Record
+from fixtures.scenarios.records import HeartbeatStop, PowerFailure, Record
 
 
 @pytest.mark.control("SMB-01")

@@ -11,7 +11,7 @@ from fixtures import evidence
 from fixtures.evidence import within
 from fixtures.hypervisor import read_console
 from fixtures.hypervisor.domain import ReplicatedStorage, disk_problems, parse_domain
-from fixtures.scenarios import PowerFailure
+from fixtures.scenarios.records import PowerFailure
 
 
 @pytest.mark.control("VIRT-01")

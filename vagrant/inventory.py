@@ -29,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from fixtures.fault_hooks import LINK, PAIRS, POWER
 from fixtures.hypervisor import DEMO_GUEST_BANNER
 from lab import calibrate
 from lab import inventory as lab_inventory
@@ -98,24 +99,29 @@ def detect_provider(vagrant_dir: Path, names: list[str]) -> str:
 
 
 def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str]:
-    """Controller-side power and cable commands for one node."""
+    """Controller-side commands for one node: each hook pair of the fault vocabulary
+    (fixtures/fault_hooks.py) as the provider's two commands, inject first."""
     vm_q = shlex.quote(vm)
     if provider == "libvirt":
         virsh = f"virsh -c {LIBVIRT_URI}"
-        return {
-            "power_off": f"{virsh} destroy {vm_q}",
-            "power_on": f"{virsh} start {vm_q}",
-            "link_down": f"{virsh} domif-setlink {vm_q} {mac} down",
-            "link_up": f"{virsh} domif-setlink {vm_q} {mac} up",
+        commands = {
+            POWER: (f"{virsh} destroy {vm_q}", f"{virsh} start {vm_q}"),
+            LINK: (f"{virsh} domif-setlink {vm_q} {mac} down",
+                   f"{virsh} domif-setlink {vm_q} {mac} up"),
         }
-    if provider == "virtualbox":
-        return {
-            "power_off": f"VBoxManage controlvm {vm_q} poweroff",
-            "power_on": f"VBoxManage startvm {vm_q} --type headless",
-            "link_down": f"VBoxManage controlvm {vm_q} setlinkstate2 off",
-            "link_up": f"VBoxManage controlvm {vm_q} setlinkstate2 on",
+    elif provider == "virtualbox":
+        commands = {
+            POWER: (f"VBoxManage controlvm {vm_q} poweroff",
+                    f"VBoxManage startvm {vm_q} --type headless"),
+            LINK: (f"VBoxManage controlvm {vm_q} setlinkstate2 off",
+                   f"VBoxManage controlvm {vm_q} setlinkstate2 on"),
         }
-    raise VagrantInventoryError(f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
+    else:
+        raise VagrantInventoryError(
+            f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
+    # a pair with no command here fails the unit tests (KeyError), not a run on Vagrant
+    return {hook: command for pair in PAIRS
+            for hook, command in zip(pair.hooks, commands[pair], strict=True)}
 
 
 def scan_host_key(address: str, netns: str | None = None) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import shlex
 
-from fixtures.scenarios import Record, Run, SmbRoundTrip
+from fixtures.scenarios.engine import Run
+from fixtures.scenarios.records import Record, SmbRoundTrip
 
 TARGET = "smb-during-stop.txt"  # written during node 2's tenure in the heartbeat-stop scenario
 

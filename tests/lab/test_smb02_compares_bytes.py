@@ -20,7 +20,7 @@ from fixtures import baseline, netns
 from fixtures.cluster import Cluster
 from fixtures.inventory import DEFAULT_PATH, InventoryError, load
 from fixtures.node import NodeError
-from fixtures.scenarios import SCENARIOS
+from fixtures.scenarios.registry import SCENARIOS
 
 pytestmark = LAB_MARKS
 

@@ -258,6 +258,10 @@ CASES = [
                                                                       "~/inventory.yaml"]),
     # -- SSH endpoints
     Case("port-refused", "Connection refused"),
+    # controls that are all left out (disruptive on a cluster not disposable, another
+    # manager's) still reach the cluster first: the run says it cannot
+    Case("port-refused-disruptive-only", "Connection refused", args=["-m", "disruptive"]),
+    Case("port-refused-not-applicable-only", "Connection refused", args=["--control", "HB-09"]),
     Case("port-refused-with-report", "Connection refused", report=True,
          after=_no_report_written),
     Case("bad-inventory-with-report", "samba.shares", _set("samba.shares", [INJECTION]),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from fixtures.inventory import InventoryError, load
+from fixtures.fault_hooks import HOOKS
+from fixtures.inventory import FaultHooks, InventoryError, load
 
 
 def _write(tmp_path, data) -> str:
@@ -41,6 +42,9 @@ def test_minimal_inventory_takes_the_articles_defaults(tmp_path):
     assert inv.profile == "hardened"
     assert inv.disposable is False, "a cluster is not disposable unless it says so"
     assert inv.primary.name == "node1" and inv.secondary.name == "node2"
+    # a node's fault hooks are the fault vocabulary's, none given by default
+    assert list(FaultHooks.model_fields) == [*HOOKS, "timeout"]
+    assert all(getattr(inv.primary.faults, hook) is None for hook in HOOKS)
 
 
 def test_preferred_primary_and_budget_scale(tmp_path):

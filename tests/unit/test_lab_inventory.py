@@ -1,11 +1,15 @@
 """The lab writes an inventory the suites' schema accepts, with exactly the agreed keys."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import Inventory
 from lab import builds, config, inventory
 
@@ -63,12 +67,23 @@ def test_node_entries() -> None:
     assert node1["disk"] == "/dev/vdb" and node1["serial"] == "/dev/ttyS1"
     assert node1["interface"] == "eth0"
     assert node1["ssh"] == {"user": "root", "port": 22, "key": str(KEY)}
-    assert node2["faults"] == {
-        "power_off": "cd /repo && /py -m lab power node2 off",
-        "power_on": "cd /repo && /py -m lab power node2 on",
-        "link_down": "cd /repo && /py -m lab link node2 down",
-        "link_up": "cd /repo && /py -m lab link node2 up",
-    }
+    # every hook of the fault vocabulary, as `lab <verb> NODE <state>`
+    assert tuple(node2["faults"]) == HOOKS
+    assert node2["faults"]["power_off"] == "cd /repo && /py -m lab power node2 off"
+    assert node2["faults"]["link_up"] == "cd /repo && /py -m lab link node2 up"
+
+
+@pytest.mark.parametrize("state", [None, "/srv/ha lab"])
+def test_the_suites_default_inventory_is_where_the_lab_writes_it(state: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HA_LAB_STATE"}
+    if state:
+        env["HA_LAB_STATE"] = state
+    code = ("from fixtures.inventory import DEFAULT_PATH; from lab import config; "
+            "print(DEFAULT_PATH, config.inventory_path(), sep='\\n')")
+    out = subprocess.run([sys.executable, "-c", code], cwd=config.REPO_ROOT, env=env,
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    suite, lab = out.splitlines()
+    assert suite == lab == f"{state or '/var/lib/ha-lab'}/inventory.yaml"
 
 
 def test_fault_commands_default_to_this_interpreter_and_repo() -> None:

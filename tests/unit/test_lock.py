@@ -13,15 +13,16 @@ import threading
 import time
 
 import pytest
-from _pytest.outcomes import Skipped
 
 from fixtures import baseline, faults
 from fixtures.cluster import Cluster
 from fixtures.evidence import RunInfo
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import Inventory
 from fixtures.lock import ClusterLock, Holder, LockHeld, parse, stale_reason
 from fixtures.node import Result, quoted
-from fixtures.scenarios import SCENARIOS, Run, ScenarioSpec
+from fixtures.scenarios.engine import NotRun, Run, Scenario
+from fixtures.scenarios.registry import SCENARIOS
 
 
 class LocalNode:
@@ -149,8 +150,7 @@ def test_the_lock_is_taken_back_after_node1_rebooted(tmp_path):
 # -- the guard before the first fault ---------------------------------------------
 
 def _run(tmp_path, hooks: bool = True) -> Run:
-    faults_ = {"power_off": "true", "power_on": "true", "link_down": "true",
-               "link_up": "true"} if hooks else {}
+    faults_ = dict.fromkeys(HOOKS, "true") if hooks else {}
     inv = Inventory.model_validate({
         "cluster": "lab", "disposable": True,
         "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},
@@ -173,20 +173,24 @@ def restores(monkeypatch) -> list[str]:
     return done
 
 
-def _with_body(name: str, body) -> ScenarioSpec:
+def _with_body(name: str, body) -> Scenario:
     """The registry's scenario ``name`` with its body replaced."""
-    spec = SCENARIOS[name]
-    return ScenarioSpec(spec.fixture, spec.record, spec.faults, body, spec.deadline)
+
+    class Replaced(type(SCENARIOS[name])):
+        def body(self, run: Run, sc) -> None:
+            body(run, sc)
+
+    return Replaced()
 
 
 def test_a_missing_hook_is_not_run_before_anything_starts(tmp_path, monkeypatch, restores):
     run = _run(tmp_path, hooks=False)
     monkeypatch.setattr(baseline, "problems", lambda c: pytest.fail("baseline checked"))
-    with pytest.raises(Skipped) as skipped:
+    with pytest.raises(NotRun) as skipped:
         run.record(SCENARIOS["power_off"])
     assert str(skipped.value) == (
-        "not run: the inventory has no `power_off` or `power_on` hook for node1")
-    with pytest.raises(Skipped, match="no `link_down` or `link_up` hook for node1"):
+        "the inventory has no `power_off` or `power_on` hook for node1")
+    with pytest.raises(NotRun, match="no `link_down` or `link_up` hook for node1"):
         run.record(SCENARIOS["link_cut"])
     assert run.cluster.node1.commands == [] and not restores and not run.records
     assert faults.ManagerStop.applicable(run.inv) == ""
@@ -199,9 +203,9 @@ def test_off_baseline_before_the_first_fault_no_scenario_starts(tmp_path, monkey
     monkeypatch.setattr(baseline, "problems", lambda c: ["node2 holds 192.168.1.3"])
     injecting = _with_body("heartbeat_stop", lambda run, sc: pytest.fail("fault injected"))
     for spec in (injecting, SCENARIOS["role_flip"], injecting):
-        with pytest.raises(Skipped) as skipped:
+        with pytest.raises(NotRun) as skipped:
             run.record(spec)
-        assert str(skipped.value) == ("not run: the cluster is not at its baseline before the "
+        assert str(skipped.value) == ("the cluster is not at its baseline before the "
                                       "first fault: node2 holds 192.168.1.3")
     assert not restores and not run.records  # no restore path (--discard-my-data) either
     run.close()
@@ -213,7 +217,7 @@ def test_a_cluster_locked_by_another_run_gets_no_fault(tmp_path, monkeypatch, re
     other.acquire()
     run = _run(tmp_path)
     monkeypatch.setattr(baseline, "problems", lambda c: pytest.fail("baseline checked"))
-    with pytest.raises(Skipped, match=f"not run: cluster locked by {other.me.owner} pid "):
+    with pytest.raises(NotRun, match=f"^cluster locked by {other.me.owner} pid "):
         run.record(SCENARIOS["heartbeat_stop"])
     run.close()
     assert (tmp_path / "lock").exists() and not restores

@@ -24,7 +24,9 @@ from fixtures.provision import samba as prov_samba
 from fixtures.provision import system as prov_system
 from fixtures.provision.context import Context
 from fixtures.provision.templates import render
-from fixtures.scenarios import SCENARIOS, RoleFlip, Run
+from fixtures.scenarios.engine import Run
+from fixtures.scenarios.records import RoleFlip
+from fixtures.scenarios.registry import SCENARIOS
 from fixtures.watch import ClusterWatcher
 
 MARK = "PWNED"

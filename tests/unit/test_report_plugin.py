@@ -408,10 +408,38 @@ def test_a_control_not_applicable_to_the_manager_is_reported_so(pytester: pytest
 def test_the_manager_marker_skips_as_not_applicable_on_another_manager():
     from types import SimpleNamespace
 
-    from fixtures.plugin import _skip_unless_for_this_manager
+    from fixtures.plugin import _not_for_this_manager
 
     mark = pytest.mark.manager("pacemaker", why="no quorum or fencing in Heartbeat v1").mark
     item = SimpleNamespace(get_closest_marker=lambda name: mark if name == "manager" else None)
-    with pytest.raises(pytest.skip.Exception, match="^not applicable to heartbeat: no quorum"):
-        _skip_unless_for_this_manager(item, "heartbeat")
-    _skip_unless_for_this_manager(item, "pacemaker")  # its own manager: runs
+    assert _not_for_this_manager(item, "heartbeat").startswith(
+        "not applicable to heartbeat: no quorum")
+    assert _not_for_this_manager(item, "pacemaker") == ""  # its own manager: runs
+
+
+NOT_RUN_SUITE = """
+import pytest
+
+from fixtures.scenarios.engine import NotRun
+
+
+class Refusing:
+    def record(self, spec):
+        raise NotRun(f"no hooks for {spec.fixture}")
+
+
+@pytest.fixture(scope="session")
+def scenario_run():
+    return Refusing()
+
+
+def test_uses_the_pulled_plug(power_off):
+    pass
+"""
+
+
+def test_a_scenario_that_may_not_run_is_a_skip_saying_why(pytester: pytest.Pytester):
+    pytester.makepyfile(test_suite=NOT_RUN_SUITE)
+    result = pytester.runpytest("-p", "fixtures.plugin", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*not run: no hooks for power_off*"])

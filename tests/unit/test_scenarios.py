@@ -5,23 +5,28 @@ and the cluster-manager seam."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from fixtures import baseline, faults
 from fixtures.evidence import Timeline
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import Inventory
 from fixtures.manager import manager_for
 from fixtures.manager.heartbeat import Heartbeat
 from fixtures.node import NodeError
 from fixtures.plugin import _scenario_deadlines
 from fixtures.probes import Probe, Probes
-from fixtures.scenarios import SCENARIOS, HeartbeatStop, Record, deadline
+from fixtures.scenarios.records import HeartbeatStop, Record
+from fixtures.scenarios.registry import SCENARIOS, deadline
 
 
 def _inventory(scale: float = 1.0, hooks: bool = True) -> Inventory:
-    hook = {"power_off": "true", "power_on": "true", "link_down": "true", "link_up": "true"}
+    hook = dict.fromkeys(HOOKS, "true")
     return Inventory.model_validate({
         "cluster": "lab", "disposable": True, "budgets": {"scale": scale},
         "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},
@@ -35,6 +40,16 @@ def test_the_registry_names_the_scenario_fixtures_with_typed_records():
     for spec in SCENARIOS.values():
         assert issubclass(spec.record, Record) and spec.record.name
         assert spec.record.__doc__  # the fixture's documentation
+
+
+def test_the_scenarios_import_without_a_cycle_and_leave_pytest_to_the_plugin():
+    root = Path(__file__).resolve().parents[2]
+    for first in ("fixtures.probes", "fixtures.scenarios.records", "fixtures.scenarios.registry"):
+        subprocess.run([sys.executable, "-c", f"import {first}, fixtures.scenarios.registry"],
+                       cwd=root, check=True, timeout=60)
+    # a scenario that may not run says why (NotRun); only the plugin turns that into a skip
+    for module in (root / "fixtures" / "scenarios").glob("*.py"):
+        assert "import pytest" not in module.read_text(), module.name
 
 
 def test_deadlines_come_from_the_budgets():
@@ -68,6 +83,15 @@ def test_a_fenced_failover_allows_for_token_consensus_delay_and_msgwait():
     assert manager_for(pcmk).failover_allowance() == 57
     assert manager_for(pcmk).detection_floor()[0] == 10
     assert SCENARIOS["power_off"].deadline(pcmk) > SCENARIOS["power_off"].deadline(hb)
+
+
+def test_the_managers_stop_and_start_limits_are_their_drivers():
+    hb = _inventory()
+    pcmk = hb.model_copy(update={"cluster_manager": "pacemaker"})
+    assert (manager_for(hb).start_s, manager_for(pcmk).start_s) == (35, 180)
+    # the role flip stops and starts the manager twice, the restore four times at most
+    longer = 6 * (manager_for(pcmk).start_s - manager_for(hb).start_s)
+    assert SCENARIOS["role_flip"].deadline(pcmk) - SCENARIOS["role_flip"].deadline(hb) == longer
 
 
 def test_a_test_using_a_scenario_gets_the_default_limit_plus_its_deadline():
@@ -158,6 +182,24 @@ def test_probes_start_in_order_stop_last_first_and_a_failed_start_stops_the_othe
     with pytest.raises(RuntimeError), Probes(None, sc, kinds=(First, Second)):
         pass
     assert sc.notes == ["start First", "start Second", "stop First"]
+
+
+def test_every_manager_operation_is_each_drivers_own():
+    from fixtures.manager import ClusterManager
+    from fixtures.manager.pacemaker import Pacemaker
+
+    abstract = ClusterManager.__abstractmethods__
+    assert {"status", "fence_history", "detection_floor", "failover_allowance", "problems",
+            "tidy", "start", "stop"} <= abstract
+    # no default on either side: only who holds the group is read alike for both
+    shared = {name for name, value in vars(ClusterManager).items()
+              if callable(value) and not name.startswith("_")} - abstract
+    assert shared == {"holdings", "holders"}
+    for driver in (Heartbeat, Pacemaker):
+        assert abstract <= set(vars(driver)), driver.name
+        assert driver.stop_s > 0 and driver.start_s > 0
+    hb = manager_for(_inventory())
+    assert hb.status(None) is None and hb.fence_history(None) == []  # no quorum, no fencing
 
 
 def test_the_heartbeat_driver_knows_its_log_lines():

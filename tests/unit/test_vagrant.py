@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fixtures.fault_hooks import HOOKS
 from fixtures.inventory import load
 from lab import calibrate
 from vagrant import box
@@ -104,6 +105,7 @@ def test_libvirt_inventory_is_accepted_by_the_suite(tmp_path, key):
     assert f.link_down == "virsh -c qemu:///system domif-setlink uuid-1 52:54:00:00:01:01 down"
     assert f.link_up == "virsh -c qemu:///system domif-setlink uuid-1 52:54:00:00:01:01 up"
     assert n2.faults.power_off.endswith("destroy uuid-2")
+    assert tuple(inv["nodes"][0]["faults"]) == HOOKS  # every hook of the vocabulary
     assert "52:54:00:00:01:02" in n2.faults.link_down
 
 
@@ -119,6 +121,7 @@ def test_virtualbox_inventory_has_vboxmanage_hooks(tmp_path, key):
     assert n1.faults.power_on == "VBoxManage startvm uuid-1 --type headless"
     assert n1.faults.link_down == "VBoxManage controlvm uuid-1 setlinkstate2 off"
     assert n2.faults.link_up == "VBoxManage controlvm uuid-2 setlinkstate2 on"
+    assert tuple(inv["nodes"][1]["faults"]) == HOOKS
 
 
 def test_hooks_fall_back_to_vm_names_before_up(tmp_path, key):
