@@ -30,7 +30,7 @@ from lab.config import LabNode
 from lab.errors import LabError
 
 STEPS_ROOT = Path(__file__).resolve().parent / "builds"
-STEP_TIMEOUT_S = 900.0  # the longest step waits for DRBD's first sync on TCG nodes
+STEP_TIMEOUT_S = 1200.0  # the longest steps: DRBD's first sync, pcs restarting the cluster (TCG)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ SBD_DEV=/dev/disk/by-id/virtio-sbd
 # msgwait (a fence counts as done) is twice that, above sbd's defaults of 5 and 10
 pcs stonith sbd device setup device="$SBD_DEV" watchdog-timeout=10 msgwait-timeout=20 \
 	--force </dev/null
-pcs stonith sbd enable device="$SBD_DEV" watchdog=/dev/watchdog </dev/null
+# pcsd is slow on the lab's emulated CPUs (20-node1-cluster.sh): calls through it wait longer
+pcs stonith sbd enable device="$SBD_DEV" watchdog=/dev/watchdog --request-timeout=600 </dev/null
 # pcs: "Cluster has to be restarted in order to apply these changes" (sbd starts with it)
-pcs cluster stop --all </dev/null
-pcs cluster start --all --wait=300 </dev/null
+pcs cluster stop --all --request-timeout=600 </dev/null
+pcs cluster start --all --wait=300 --request-timeout=600 </dev/null
 # the guide's steps 5-11: a copy of the CIB, the device, fencing on, pushed at once
 cfg=$(mktemp -d)/stonith_cfg
 pcs cluster cib "$cfg" </dev/null
