@@ -209,6 +209,8 @@ def pcs_command_lines(text: str) -> list[list[str]]:
         if line.lstrip().startswith("#"):
             continue
         for part in re.split(r"[;&|{}()]+", line):
+            # a command may follow a shell keyword: `until pcs cluster setup ...; do`
+            part = re.sub(r"^\s*((if|then|else|until|while|do|!)\s+)+", "", part)
             if not part.strip().startswith("pcs "):
                 continue
             words = [w for w in shlex.split(part)[1:] if not w.startswith(("<", ">", "2>"))]
@@ -221,9 +223,11 @@ def pcs_command_lines(text: str) -> list[list[str]]:
 def test_pcs_command_lines_skip_options_and_comments() -> None:
     step = ("# pcs stonith disable sbd-fencing\n"
             "pcs -f \"$cfg\" constraint order \\\n\tpromote A then start B </dev/null\n"
-            "x || { pcs status corosync >&2; exit 1; }\n")
+            "x || { pcs status corosync >&2; exit 1; }\n"
+            "until pcs cluster setup c n1; do sleep 1; done\n")
     assert pcs_command_lines(step) == [["constraint", "order", "promote", "A", "then", "start",
-                                        "B"], ["status", "corosync"]]
+                                        "B"], ["status", "corosync"],
+                                       ["cluster", "setup", "c", "n1"]]
 
 
 def test_the_pcs_build_declares_what_clusters_from_scratch_builds() -> None:
