@@ -4,14 +4,15 @@
 pw=$(printf 'pcsd hacluster %s' "$AUTHKEY" | sha256sum | cut -c1-32)
 pcs host auth pcmk-1 pcmk-2 -u hacluster -p "$pw" </dev/null
 # pcsd answers slowly on the lab's emulated CPUs: tearing the old cluster down inside
-# `setup` can outlast pcs's 60 s per request, and `setup` (pcs 0.11) takes no
-# --request-timeout, so it is tried again as an admin would; the calls that take one wait
-# longer, as pcs's own error advises.
+# `setup` (three `systemctl disable`, each a daemon-reload and update-rc.d: 43 s on an
+# idle TCG node) can outlast pcs's 60 s per request, and `setup` (pcs 0.11) takes no
+# --request-timeout, so it is tried again as an admin would, once the node has finished
+# the teardown it was asked for; the calls that take one wait longer, as pcs's error advises.
 # the guide's note: explicit addresses, no reliance on name resolution in corosync.conf
 try=1
 until pcs cluster setup mycluster pcmk-1 addr=192.168.1.1 pcmk-2 addr=192.168.1.2 </dev/null; do
 	try=$((try + 1)); [ $try -le 3 ] || exit 1
-	sleep 10
+	sleep 60
 done
 pcs cluster start --all --wait=300 --request-timeout=600 </dev/null
 # The guide leaves the cluster to a manual start after a reboot, for a post-mortem; the
