@@ -33,15 +33,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fixtures import baseline, heartbeat, netns  # noqa: E402
-from fixtures.cluster import Cluster  # noqa: E402
-from fixtures.console import ConsoleProber  # noqa: E402
-from fixtures.evidence import Timeline  # noqa: E402
-from fixtures.inventory import DEFAULT_PATH, load  # noqa: E402
-from fixtures.manager import manager_for  # noqa: E402
-from fixtures.samba import SmbWriter  # noqa: E402
-from fixtures.timing import wait_for  # noqa: E402
-from fixtures.watch import ClusterWatcher  # noqa: E402
+from fixtures.access import netns  # noqa: E402
+from fixtures.access.evidence import Timeline  # noqa: E402
+from fixtures.access.inventory import DEFAULT_PATH, load  # noqa: E402
+from fixtures.access.timing import wait_for  # noqa: E402
+from fixtures.faults import baseline  # noqa: E402
+from fixtures.managers.base import manager_for  # noqa: E402
+from fixtures.managers.heartbeat import parsers as heartbeat  # noqa: E402
+from fixtures.probes.console import ConsoleProber  # noqa: E402
+from fixtures.probes.watch import ClusterWatcher  # noqa: E402
+from fixtures.resources.cluster import Cluster  # noqa: E402
+from fixtures.resources.samba import SmbWriter  # noqa: E402
 
 VM_LOCK = "/tmp/ha-vm.lock"
 
@@ -123,8 +125,8 @@ def log_lines(cluster: Cluster) -> dict[str, int]:
 
 
 def steps_since(cluster: Cluster, since: dict[str, int]) -> list[tuple[str, int]]:
-    """The handover's steps (fixtures.heartbeat.handover_steps) in the lines both logs
-    gained since ``since``; read after the takeover, so they cost it nothing."""
+    """The handover's steps (fixtures.managers.heartbeat.parsers.handover_steps) in the lines
+    both logs gained since ``since``; read after the takeover, so they cost it nothing."""
     def new_lines(node) -> list[str]:
         return node.run(f"tail -n +{since[node.name] + 1} {_log(cluster)}",
                         timeout=60).stdout.splitlines()

@@ -3,7 +3,7 @@
 Usage (root): python bench/restore_cost.py [--samples N]
 Takes /tmp/ha-vm.lock itself. Needs the lab up and provisioned (at its baseline).
 
-Prints: one full baseline check at baseline (fixtures/baseline.problems), and N times the
+Prints: one full baseline check at baseline (fixtures.faults.baseline.problems), and N times the
 role flip's ending (heartbeat stopped on both nodes, then started on both, as DRBD-04
 leaves the cluster) followed by ``baseline.restore``: seconds from the end of the
 "scenario" to restore's return.
@@ -21,9 +21,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fixtures import baseline, heartbeat, netns  # noqa: E402
-from fixtures.cluster import Cluster  # noqa: E402
-from fixtures.inventory import DEFAULT_PATH, load  # noqa: E402
+from fixtures.access import netns  # noqa: E402
+from fixtures.access.inventory import DEFAULT_PATH, load  # noqa: E402
+from fixtures.faults import baseline  # noqa: E402
+from fixtures.managers.heartbeat import parsers as heartbeat  # noqa: E402
+from fixtures.resources.cluster import Cluster  # noqa: E402
 
 VM_LOCK = "/tmp/ha-vm.lock"
 

@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from fixtures.errors import printable
-from fixtures.fault_hooks import LINK, POWER
+from fixtures.access.errors import printable
+from fixtures.access.fault_hooks import LINK, POWER
 from lab import accel as accel_mod
 from lab import (
     builds,

@@ -1,4 +1,4 @@
-"""The inventory the suites read (fixtures/inventory.py schema; no extra keys)."""
+"""The inventory the suites read (fixtures/access/inventory.py schema; no extra keys)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from fixtures.fault_hooks import PAIRS
-from fixtures.hypervisor import DEMO_GUEST_BANNER
+from fixtures.access.fault_hooks import PAIRS
+from fixtures.resources.hypervisor import DEMO_GUEST_BANNER
 from lab import builds, config
 from lab.config import LabNode
 from lab.errors import LabError
@@ -61,7 +61,7 @@ def node_entry(node: LabNode, key: Path, python: str, repo: Path,
         "disk": "/dev/vdb",
         "serial": "/dev/ttyS1",
         "ssh": ssh,
-        # every hook of the fault vocabulary (fixtures/fault_hooks.py) as the lab's command
+        # every hook of the fault vocabulary (fixtures/access/fault_hooks.py) as the lab's command
         # `lab <verb> NODE <state>` (power_off -> `lab power node1 off`)
         "faults": {hook: fault_command(python, repo, pair.verb, node.name, state)
                    for pair in PAIRS for hook, state in zip(pair.hooks, pair.states,

@@ -8,7 +8,7 @@
    the VIP (files of known sha256, and the VM disk's checksum read on the active node);
    its manifest is kept in the rehearsal directory;
 2. the same nodes migrated in place, in one maintenance window, by the runbook of
-   ``fixtures/migration.py``, while a client in the lab's namespace writes through the
+   ``fixtures/migration/migrate.py``, while a client in the lab's namespace writes through the
    VIP every 0.5 s: the downtime is what it saw;
 3. the suite on the migrated cluster (an inventory beside the lab's,
    ``inventory-migrated.yaml``: the same nodes, ``cluster_manager: pacemaker``, SBD),
@@ -82,8 +82,8 @@ def change_record(started: float, ended: float, steps: list[dict], down: dict | 
     rec: dict = {
         "kind": "migration", "title": TITLE,
         "description": "The same two lab nodes moved from Heartbeat v1 to Corosync + Pacemaker "
-                       "+ SBD by fixtures/migration.py's runbook: Heartbeat stopped on node 2 "
-                       "then node 1 and disabled, DRBD kept (adjusted, never re-created), "
+                       "+ SBD by fixtures/migration/migrate.py's runbook: Heartbeat stopped on "
+                       "node 2 then node 1 and disabled, DRBD kept (adjusted, never re-created), "
                        "corosync/sbd/pacemaker configured, enabled and started, the CIB "
                        "loaded, the group back on node 1.",
         "started": started, "ended": ended, "steps": steps, "checks": checks,
@@ -190,7 +190,7 @@ class Rehearsal:
         """Run ``fn`` in a thread that joined the lab's namespace (setns is per thread: the
         host commands of this process stay in the root namespace); threads it starts
         inherit the namespace."""
-        from fixtures import netns
+        from fixtures.access import netns
 
         def call():
             netns.enter(config.NETNS)
@@ -207,12 +207,13 @@ def _verdict(run_dir: Path) -> dict:
 
 
 def rehearse(r: Rehearsal) -> int:
-    from fixtures import baseline, dataset, migration
-    from fixtures.cluster import Cluster
-    from fixtures.hypervisor import read_console
-    from fixtures.inventory import load
+    from fixtures.access.inventory import load
+    from fixtures.faults import baseline
+    from fixtures.migration import dataset, migrate
     from fixtures.report import output
-    from fixtures.samba import SmbShare
+    from fixtures.resources.cluster import Cluster
+    from fixtures.resources.hypervisor import read_console
+    from fixtures.resources.samba import SmbShare
 
     hb_path = config.inventory_path()
     pm_path = config.state_root() / MIGRATED_NAME
@@ -263,14 +264,14 @@ def rehearse(r: Rehearsal) -> int:
         st["note"] = f"{len(manifest.files)} files, {manifest.total_bytes} bytes"
 
     # (2) the migration, in one window, with a client measuring the downtime
-    output.write_text(r.out / "runbook.md", migration.runbook(hb, pm))
+    output.write_text(r.out / "runbook.md", migrate.runbook(hb, pm))
     interval = 0.5
     mig_steps: list[dict] = []
     outcome: dict = {}
 
     def migrate() -> None:
         client = dataset.VipClient(vip, share_name, "rehearsal-poll", interval=interval)
-        m = migration.Migration(hb, pm, log=lambda s: r.say("  " + s))
+        m = migrate.Migration(hb, pm, log=lambda s: r.say("  " + s))
         client.start()
         try:
             time.sleep(3)  # served before the window: the client's first writes succeed
@@ -296,7 +297,7 @@ def rehearse(r: Rehearsal) -> int:
                     if _read_or_none(share, n) != data]
         outcome["poll_files"] = {"acknowledged": len(client.acknowledged), "lost": len(lost)}
 
-    with r.step("migration (fixtures/migration.py)") as st:
+    with r.step("migration (fixtures/migration/migrate.py)") as st:
         try:
             r.in_netns(migrate)
         finally:
@@ -369,7 +370,7 @@ def rehearse(r: Rehearsal) -> int:
          and ident_b.get("fs_uuid") == ident_a.get("fs_uuid"),
          "detail": f"{ident_b.get('fs_uuid')} -> {ident_a.get('fs_uuid')}"},
         {"name": "DRBD metadata kept (generation identifiers descend)",
-         "ok": bool(ident_a) and not migration.judge_identity(ident_b, ident_a),
+         "ok": bool(ident_a) and not migrate.judge_identity(ident_b, ident_a),
          "detail": "; ".join(f"{n}: {':'.join(g)} -> {':'.join(ident_a.get('gi', {}).get(n, ()))}"
                              for n, g in sorted(ident_b.get("gi", {}).items()))},
         {"name": "client writes acknowledged during the window all read back",
@@ -408,7 +409,7 @@ def rehearse(r: Rehearsal) -> int:
 
 
 def _read_or_none(share, name: str) -> bytes | None:
-    from fixtures.samba import SmbError
+    from fixtures.resources.samba import SmbError
 
     try:
         return share.read(name)

@@ -3,7 +3,8 @@
 Once provisioning has reached the baseline, both nodes are shut down cleanly (DRBD writes
 its metadata, ext3 is unmounted) and their disks are copied, sparse, to
 ``<state>/snapshots/<key>/``. The key hashes everything that shaped those disks: the
-image recipe, the provisioning code and templates (``fixtures/provision/``), the profile,
+image recipe, the provisioning code and templates (``fixtures/provision/``, each cluster
+manager's ``provision.py`` and ``templates/`` under ``fixtures/managers/``), the profile,
 the cluster manager and the lab's inventory minus its volatile parts (budgets, the
 provision flag). The next ``lab up`` with the same key starts the nodes from those disks
 (or keeps nodes that already run from them) and writes the inventory with
@@ -30,7 +31,9 @@ from lab import config
 from lab.config import LabNode
 from lab.errors import LabError
 
-PROVISION_DIR = config.REPO_ROOT / "fixtures" / "provision"
+FIXTURES_DIR = config.REPO_ROOT / "fixtures"
+# what provisioning runs, under FIXTURES_DIR: its own package, each manager's steps and templates
+PROVISIONING = ("provision", "managers/*/provision.py", "managers/*/templates")
 DISK_NAMES = ("root.qcow2", "data.raw")  # per node
 SHARED_DIR = "shared"  # in a snapshot: the disks both nodes attach (the SBD disk)
 # inventory keys that change between runs without changing what provisioning builds
@@ -80,10 +83,13 @@ def phases_path() -> Path:
     return config.state_root() / "setup-phases.json"
 
 
-def tree_hash(root: Path) -> str:
-    """sha256 over the relative paths and contents of every file under ``root``."""
+def tree_hash(root: Path, parts: Sequence[str] = ()) -> str:
+    """sha256 over the relative paths and contents of every file under ``root``, or only
+    under ``parts`` of it (glob patterns relative to ``root``: files or folders)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    tops = [p for pattern in parts for p in root.glob(pattern)] if parts else [root]
+    files = {f for top in tops for f in (top.rglob("*") if top.is_dir() else [top])}
+    for path in sorted(p for p in files if p.is_file()):
         if "__pycache__" in path.parts or path.suffix == ".pyc":
             continue
         digest.update(str(path.relative_to(root)).encode() + b"\0")
@@ -93,11 +99,11 @@ def tree_hash(root: Path) -> str:
 
 def key_inputs(image_hash: str, inventory: Mapping[str, object],
                provision_hash: str | None = None) -> dict[str, object]:
-    """What shaped the provisioned disks (pure apart from hashing fixtures/provision/)."""
+    """What shaped the provisioned disks (pure apart from hashing the provisioning code)."""
     stable = {k: v for k, v in inventory.items() if k not in VOLATILE}
     return {
         "image": image_hash,
-        "provisioning": provision_hash or tree_hash(PROVISION_DIR),
+        "provisioning": provision_hash or tree_hash(FIXTURES_DIR, PROVISIONING),
         "profile": inventory.get("profile", "hardened"),
         "manager": inventory.get("cluster_manager", "heartbeat"),
         "inventory": stable,
@@ -240,7 +246,7 @@ def _in_netns(fn):
     the CLI itself stays in the root namespace) and return its result."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from fixtures import netns as fx_netns
+    from fixtures.access import netns as fx_netns
 
     def call():
         fx_netns.enter(config.NETNS)
@@ -251,16 +257,16 @@ def _in_netns(fn):
 
 
 def _cluster(inventory_path: Path):
-    from fixtures.cluster import Cluster
-    from fixtures.inventory import load
+    from fixtures.access.inventory import load
+    from fixtures.resources.cluster import Cluster
 
     return Cluster(load(inventory_path))
 
 
 def wait_baseline(inventory_path: Path, timeout: float) -> float:
-    """Wait until the lab cluster is at its baseline (fixtures/baseline.py); return the
+    """Wait until the lab cluster is at its baseline (fixtures/faults/baseline.py); return the
     seconds it took. Raises LabError naming what differs."""
-    from fixtures import baseline
+    from fixtures.faults import baseline
 
     def run() -> float:
         cluster = _cluster(inventory_path)
@@ -275,10 +281,10 @@ def wait_baseline(inventory_path: Path, timeout: float) -> float:
 
 def provision(inventory_path: Path, log) -> float:
     """Provision the lab cluster up to its baseline (fixtures/provision); return seconds."""
-    from fixtures import baseline
-    from fixtures.node import NodeError
-    from fixtures.provision import ProvisionRefused
-    from fixtures.provision import provision as run_provision
+    from fixtures.access.node import NodeError
+    from fixtures.faults import baseline
+    from fixtures.provision.run import ProvisionRefused
+    from fixtures.provision.run import provision as run_provision
 
     def run() -> float:
         cluster = _cluster(inventory_path)

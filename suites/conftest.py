@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.cluster import Cluster
+from fixtures.resources.cluster import Cluster
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import evidence
-from fixtures.drbd import Role, expected, judge_config, read_node_conf, read_versions
+from fixtures.access import evidence
+from fixtures.resources.drbd import Role, expected, judge_config, read_node_conf, read_versions
 from fixtures.scenarios.records import RoleFlip
 
 

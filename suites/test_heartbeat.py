@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import evidence, pacemaker
-from fixtures.cib import QUERY as CIB_QUERY
-from fixtures.cib import Cib, cib_problems, fencing_in_use
-from fixtures.evidence import within
-from fixtures.heartbeat import (
+from fixtures.access import evidence
+from fixtures.access.evidence import within
+from fixtures.managers.heartbeat.parsers import (
     RESOURCE_DIRS,
     TIMINGS,
     Expected,
@@ -27,13 +25,16 @@ from fixtures.heartbeat import (
     parse_haresources,
     resolve_ucast_names,
 )
-from fixtures.ownership import held_outside_manager
-from fixtures.pacemaker import (
+from fixtures.managers.pacemaker import parsers as pacemaker
+from fixtures.managers.pacemaker.cib import QUERY as CIB_QUERY
+from fixtures.managers.pacemaker.cib import Cib, cib_problems, fencing_in_use
+from fixtures.managers.pacemaker.parsers import (
     crypto_problems,
     parse_corosync_conf,
     timing_problems,
     totem_from_conf,
 )
+from fixtures.readings.ownership import held_outside_manager
 from fixtures.scenarios.records import (
     HardFailure,
     HeartbeatStop,

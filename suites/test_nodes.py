@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from fixtures import evidence, ownership
-from fixtures.cluster import parse_ip_addr
-from fixtures.heartbeat import parse_ha_cf
-from fixtures.pacemaker import parse_corosync_conf
+from fixtures.access import evidence
+from fixtures.managers.heartbeat.parsers import parse_ha_cf
+from fixtures.managers.pacemaker.parsers import parse_corosync_conf
+from fixtures.readings import ownership
+from fixtures.resources.cluster import parse_ip_addr
 
 
 def _manager_node_names(node, manager: str) -> tuple[str, list[str]]:
@@ -94,7 +95,7 @@ def test_sshd_runs_and_the_clocks_agree_within_a_second(cluster):
 
 # NODE-04: what a reboot must bring back, and nothing on a node that starts what only the
 # cluster manager may start (SPEC §7: units, mounts, autostarts, addresses; at boot or by
-# hand). fixtures/ownership.py reads each node once and names the file, line or unit.
+# hand). fixtures/readings/ownership.py reads each node once and names the file, line or unit.
 @pytest.mark.control("NODE-04")
 def test_a_reboot_brings_back_what_the_cluster_needs_and_not_what_its_manager_owns(
         cluster, inventory):

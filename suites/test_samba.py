@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import evidence
-from fixtures.errors import SuiteError
-from fixtures.evidence import within
-from fixtures.samba import SmbError, SmbShare, read_smb_conf, share_problems
+from fixtures.access import evidence
+from fixtures.access.errors import SuiteError
+from fixtures.access.evidence import within
+from fixtures.resources.samba import SmbError, SmbShare, read_smb_conf, share_problems
 from fixtures.scenarios.records import HeartbeatStop, PowerFailure, Record
 
 

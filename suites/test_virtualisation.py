@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from fixtures import evidence
-from fixtures.evidence import within
-from fixtures.hypervisor import read_console
-from fixtures.hypervisor.domain import ReplicatedStorage, disk_problems, parse_domain
+from fixtures.access import evidence
+from fixtures.access.evidence import within
+from fixtures.resources.hypervisor import read_console
+from fixtures.resources.hypervisor.domain import ReplicatedStorage, disk_problems, parse_domain
 from fixtures.scenarios.records import PowerFailure
 
 

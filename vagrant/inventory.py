@@ -29,8 +29,8 @@ from pathlib import Path
 
 import yaml
 
-from fixtures.fault_hooks import LINK, PAIRS, POWER
-from fixtures.hypervisor import DEMO_GUEST_BANNER
+from fixtures.access.fault_hooks import LINK, PAIRS, POWER
+from fixtures.resources.hypervisor import DEMO_GUEST_BANNER
 from lab import calibrate
 from lab import inventory as lab_inventory
 from lab.errors import LabError
@@ -100,7 +100,7 @@ def detect_provider(vagrant_dir: Path, names: list[str]) -> str:
 
 def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str]:
     """Controller-side commands for one node: each hook pair of the fault vocabulary
-    (fixtures/fault_hooks.py) as the provider's two commands, inject first."""
+    (fixtures/access/fault_hooks.py) as the provider's two commands, inject first."""
     vm_q = shlex.quote(vm)
     if provider == "libvirt":
         virsh = f"virsh -c {LIBVIRT_URI}"
@@ -156,7 +156,7 @@ def build_inventory(
     budget_scale: float = 1.0,
     host_keys: dict[str, str] | None = None,
 ) -> dict:
-    """The inventory dict (fixtures/inventory.py schema) for the two Vagrant nodes;
+    """The inventory dict (fixtures/access/inventory.py schema) for the two Vagrant nodes;
     ``host_keys`` (node -> public key line) are pinned as each node's ssh.host_key."""
     spec = spec or load_nodes()
     if provider not in PROVIDERS:

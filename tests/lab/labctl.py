@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import netns
-from fixtures.cluster import Cluster
-from fixtures.inventory import DEFAULT_PATH, load
+from fixtures.access import netns
+from fixtures.access.inventory import DEFAULT_PATH, load
+from fixtures.resources.cluster import Cluster
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ import pytest
 from labctl import LAB_MARKS, run_control
 from test_suite_catches_faults import cluster  # noqa: F401 - the fixture
 
-from fixtures import baseline
+from fixtures.faults import baseline
 
 pytestmark = LAB_MARKS
 

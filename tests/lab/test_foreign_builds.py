@@ -12,7 +12,7 @@ import sys
 import pytest
 from labctl import LAB_MARKS, REPO, lab_up, run_control
 
-from fixtures.inventory import DEFAULT_PATH, load
+from fixtures.access.inventory import DEFAULT_PATH, load
 
 pytestmark = [*LAB_MARKS, pytest.mark.builds]
 

@@ -27,8 +27,8 @@ import pytest
 from labctl import LAB_MARKS, REPO
 from test_suite_catches_faults import cluster  # noqa: F401 - the provisioned lab
 
-from fixtures import secrets as report_secrets
-from fixtures.cluster import Cluster
+from fixtures.access import secrets as report_secrets
+from fixtures.resources.cluster import Cluster
 
 pytestmark = LAB_MARKS
 

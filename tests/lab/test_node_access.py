@@ -10,8 +10,9 @@ import time
 import pytest
 from labctl import LAB_MARKS, lab_cluster
 
-from fixtures import evidence, faults
-from fixtures.cluster import Cluster
+from fixtures import faults
+from fixtures.access import evidence
+from fixtures.resources.cluster import Cluster
 
 pytestmark = LAB_MARKS
 

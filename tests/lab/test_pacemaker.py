@@ -13,10 +13,11 @@ import time
 import pytest
 from labctl import LAB_MARKS, lab_cluster, run_control
 
-from fixtures import baseline, pacemaker
-from fixtures.cluster import Cluster
-from fixtures.provision import provision
-from fixtures.timing import wait_for
+from fixtures.access.timing import wait_for
+from fixtures.faults import baseline
+from fixtures.managers.pacemaker import parsers as pacemaker
+from fixtures.provision.run import provision
+from fixtures.resources.cluster import Cluster
 
 pytestmark = LAB_MARKS
 

@@ -8,9 +8,9 @@ import time
 import pytest
 from labctl import LAB_MARKS, lab_cluster
 
-from fixtures import baseline
-from fixtures.cluster import Cluster
-from fixtures.provision import provision
+from fixtures.faults import baseline
+from fixtures.provision.run import provision
+from fixtures.resources.cluster import Cluster
 
 pytestmark = LAB_MARKS
 
@@ -51,7 +51,7 @@ def test_a_second_run_changes_nothing_and_says_so(blank_cluster, capsys):
 
 
 def test_a_cluster_not_marked_disposable_is_refused(blank_cluster):
-    from fixtures.provision import ProvisionRefused
+    from fixtures.provision.run import ProvisionRefused
 
     keep = Cluster(blank_cluster.inventory.model_copy(update={"disposable": False}))
     with pytest.raises(ProvisionRefused, match="not marked disposable"):

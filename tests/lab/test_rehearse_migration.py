@@ -44,7 +44,7 @@ def judge(out: Path, proc: subprocess.CompletedProcess, tmp_path: Path) -> None:
     assert proc.returncode == 0 or (proc.returncode == 1 and regressed), (
         f"rehearse: {proc.stderr.strip()[-2000:]}")
     # every step printed with its duration
-    assert re.search(r"migration \(fixtures/migration.py\): done in \d+\.\d s", proc.stdout)
+    assert re.search(r"migration \(fixtures/migration/migrate.py\): done in \d+\.\d s", proc.stdout)
     assert all(s["ok"] for s in state["steps"]), state["steps"]
     assert state["before"]["verdict"] and state["after"]["verdict"]
     assert state["dataset"]["files"] == FILES and state["dataset"]["intact"] == FILES

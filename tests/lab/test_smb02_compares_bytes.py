@@ -16,10 +16,11 @@ import sys
 import pytest
 from labctl import LAB_MARKS, REPO, lab_cluster
 
-from fixtures import baseline, netns
-from fixtures.cluster import Cluster
-from fixtures.inventory import DEFAULT_PATH, InventoryError, load
-from fixtures.node import NodeError
+from fixtures.access import netns
+from fixtures.access.inventory import DEFAULT_PATH, InventoryError, load
+from fixtures.access.node import NodeError
+from fixtures.faults import baseline
+from fixtures.resources.cluster import Cluster
 from fixtures.scenarios.registry import SCENARIOS
 
 pytestmark = LAB_MARKS

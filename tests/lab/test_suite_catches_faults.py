@@ -17,9 +17,9 @@ import sys
 import pytest
 from labctl import LAB_MARKS, REPO, lab_cluster, run_control
 
-from fixtures import baseline
-from fixtures.cluster import Cluster
-from fixtures.provision import provision
+from fixtures.faults import baseline
+from fixtures.provision.run import provision
+from fixtures.resources.cluster import Cluster
 
 pytestmark = LAB_MARKS
 BUILDS = [pytest.param("heartbeat", id="suite-built"),

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from fixtures.console import ConsoleObservation, ConsoleReport
-from fixtures.evidence import Evidence, Timeline, activate, deactivate
-from fixtures.hypervisor import ConsoleReading
-from fixtures.inventory import Inventory
-from fixtures.samba import WriterReport
+from fixtures.access.evidence import Evidence, Timeline, activate, deactivate
+from fixtures.access.inventory import Inventory
+from fixtures.access.timing import wait_for
+from fixtures.probes.console import ConsoleObservation, ConsoleReport
+from fixtures.probes.watch import ClusterWatcher, Sample, _Feed
+from fixtures.resources.hypervisor import ConsoleReading
+from fixtures.resources.samba import WriterReport
 from fixtures.scenarios.records import FileCopy, HeartbeatStop, LinkCut, SmbRoundTrip
 from fixtures.scenarios.registry import SCENARIOS
-from fixtures.timing import wait_for
-from fixtures.watch import ClusterWatcher, Sample, _Feed
 
 
 def _watcher() -> ClusterWatcher:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures import lock
+from fixtures.access import lock
 from fixtures.report.sample import sample_run
 from lab import cli as lab_cli
 from tests.unit.local_sshd import LocalSSHD, public_line
@@ -319,8 +319,8 @@ def test_hostile_suite_input_is_one_line_and_an_exit_code(case: Hostile, suite_o
 def test_a_stalled_login_ends_within_the_connect_timeout(tmp_path: Path):
     """In process (a subprocess's start-up on a loaded host would hide the figure): a
     server that never answers the login costs connect_timeout, not paramiko's 30 s."""
-    from fixtures.inventory import Inventory
-    from fixtures.node import Node
+    from fixtures.access.inventory import Inventory
+    from fixtures.access.node import Node
     from tests.unit.local_sshd import make_key
 
     client, host = make_key(tmp_path / "client"), make_key(tmp_path / "host")

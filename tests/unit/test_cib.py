@@ -1,6 +1,6 @@
-"""fixtures.cib judges a CIB by meaning (SPEC §6, §7): the project's own CIB, one written by
-pcs after ClusterLabs' "Clusters from Scratch", one with resource sets, the legacy
-master/slave form; each breakage fails naming itself."""
+"""fixtures.managers.pacemaker.cib judges a CIB by meaning (SPEC §6, §7): the project's own
+CIB, one written by pcs after ClusterLabs' "Clusters from Scratch", one with resource sets,
+the legacy master/slave form; each breakage fails naming itself."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cib import Cib, CibError, FenceMechanism, cib_problems, fencing_in_use, graph_of
-from fixtures.inventory import Inventory
+from fixtures.access.inventory import Inventory
+from fixtures.managers.pacemaker.cib import (
+    Cib,
+    CibError,
+    FenceMechanism,
+    cib_problems,
+    fencing_in_use,
+    graph_of,
+)
 from tests.unit.test_provision_pacemaker import _cib as rendered_template
 from tests.unit.test_provision_pacemaker import _inventory as template_inventory
 

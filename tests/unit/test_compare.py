@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import secrets
+from fixtures.access import secrets
 from fixtures.report import changes, trend
 from fixtures.report.__main__ import main
 from fixtures.report.render import write_report

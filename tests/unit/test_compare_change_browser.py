@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import secrets
+from fixtures.access import secrets
 from fixtures.report.__main__ import main
 from tests.report.links import check_links
 from tests.unit.test_compare import add, reports

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.inventory import Corosync, Fencing, Inventory
-from fixtures.pacemaker import (
+from fixtures.access.inventory import Corosync, Fencing, Inventory
+from fixtures.managers.pacemaker.parsers import (
     Totem,
     crypto_problems,
     parse_cmapctl,
@@ -135,7 +135,7 @@ def test_the_fencing_method_is_any_agent_and_sbds_settings_load_as_given():
 
 
 def test_the_budgets_count_on_declared_timings_or_the_provisioned_ones():
-    from fixtures.manager import manager_for
+    from fixtures.managers.base import manager_for
     base = Inventory.model_validate({
         "cluster": "c", "cluster_manager": "pacemaker",
         "nodes": [{"name": "a", "address": "192.168.1.1", "preferred_primary": True,

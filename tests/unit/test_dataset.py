@@ -1,4 +1,4 @@
-"""The data set of the rehearsed migration (fixtures/dataset.py), without a share: the
+"""The data set of the rehearsed migration (fixtures/migration/dataset.py), without a share: the
 plan and its checksums, the manifest's JSON, and the check that counts every file."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from fixtures import dataset
-from fixtures.dataset import (
+from fixtures.migration import dataset
+from fixtures.migration.dataset import (
     DatasetError,
     Manifest,
     NotFound,
@@ -156,7 +156,7 @@ class _FakeShare:
         self.dirs.append(name)
 
     def write(self, name: str, data: bytes) -> None:
-        from fixtures.samba import SmbError
+        from fixtures.resources.samba import SmbError
 
         if name == self.fail_once:
             self.fail_once = ""
@@ -178,7 +178,7 @@ def test_write_puts_every_file_in_the_directory_and_check_reads_them_back(monkey
 
 
 def test_write_gives_up_in_one_line_after_its_retries(monkeypatch):
-    from fixtures.samba import SmbError
+    from fixtures.resources.samba import SmbError
 
     monkeypatch.setattr(dataset.time, "sleep", lambda s: None)
 
@@ -192,7 +192,7 @@ def test_write_gives_up_in_one_line_after_its_retries(monkeypatch):
 
 
 def test_downtime_runs_from_the_last_ack_before_a_failure_to_the_first_after():
-    from fixtures.dataset import Attempt, downtime
+    from fixtures.migration.dataset import Attempt, downtime
 
     ok = [Attempt(t, t + 0.2, True) for t in (0, 1, 2)]
     assert downtime(ok) == {"seconds": 0.0, "longest": 0.0, "outages": 0, "spans": [],

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.cib import Cib
+from fixtures.access.inventory import Inventory
 from fixtures.discover import DiscoverError, Draft
 from fixtures.discover.pacemaker import read_cib
-from fixtures.inventory import Inventory
+from fixtures.managers.pacemaker.cib import Cib
 
 
 def _article_text_draft() -> Draft:

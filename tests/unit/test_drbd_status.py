@@ -17,7 +17,9 @@ from dataclasses import replace
 
 import pytest
 
-from fixtures.drbd import (
+from fixtures.access.inventory import DRBD
+from fixtures.access.node import Result
+from fixtures.resources.drbd import (
     DrbdResource,
     Expected,
     NodeConf,
@@ -30,8 +32,6 @@ from fixtures.drbd import (
     state_of,
     utils_versions,
 )
-from fixtures.inventory import DRBD
-from fixtures.node import Result
 
 # -- drbdadm status ---------------------------------------------------------------------------
 
@@ -429,7 +429,7 @@ def test_the_r0_res_provisioning_writes_passes_drbd02(replication):
     """The suite's own drbd.res.j2 (8.4 source syntax, read by the same parser) for the
     lab's nodes, and for a site replicating on its own network: what provisioning
     builds is what DRBD-02 accepts."""
-    from fixtures.inventory import Inventory
+    from fixtures.access.inventory import Inventory
     from fixtures.provision.templates import render
 
     nodes = [{"name": f"node{i}", "address": f"192.168.1.{i}", "ssh": {"key": "/k"}}

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from fixtures.heartbeat import (
+from fixtures.managers.heartbeat.parsers import (
     DrbdDisk,
     Expected,
     Filesystem,

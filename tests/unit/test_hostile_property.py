@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.inventory import Inventory, InventoryError, load
+from fixtures.access.inventory import Inventory, InventoryError, load
 from fixtures.report import changes, trend
 from fixtures.report.pages import render_template
 from fixtures.report.render import write_report

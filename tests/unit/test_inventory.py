@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from fixtures.fault_hooks import HOOKS
-from fixtures.inventory import FaultHooks, InventoryError, load
+from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.inventory import FaultHooks, InventoryError, load
 
 
 def _write(tmp_path, data) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.fault_hooks import HOOKS
-from fixtures.inventory import Inventory
+from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.inventory import Inventory
 from lab import builds, config, inventory
 
 KEY = Path("/var/cache/ha-lab/abc/id_ed25519")
@@ -78,7 +78,7 @@ def test_the_suites_default_inventory_is_where_the_lab_writes_it(state: str | No
     env = {k: v for k, v in os.environ.items() if k != "HA_LAB_STATE"}
     if state:
         env["HA_LAB_STATE"] = state
-    code = ("from fixtures.inventory import DEFAULT_PATH; from lab import config; "
+    code = ("from fixtures.access.inventory import DEFAULT_PATH; from lab import config; "
             "print(DEFAULT_PATH, config.inventory_path(), sep='\\n')")
     out = subprocess.run([sys.executable, "-c", code], cwd=config.REPO_ROOT, env=env,
                          capture_output=True, text=True, check=True, timeout=60).stdout
@@ -113,7 +113,7 @@ def test_unknown_profile_rejected() -> None:
 
 
 def test_pacemaker_fences_with_sbd_on_the_shared_disk(tmp_path: Path) -> None:
-    from fixtures.inventory import load
+    from fixtures.access.inventory import load
 
     inv = inventory.build(KEY, "tcg", budgets=CALIBRATED, manager="pacemaker")
     assert inv["cluster_manager"] == "pacemaker"
@@ -136,7 +136,7 @@ def test_pacemaker_fences_with_sbd_on_the_shared_disk(tmp_path: Path) -> None:
 def test_accepted_by_suite_schema(tmp_path: Path) -> None:
     import pytest
 
-    schema = pytest.importorskip("fixtures.inventory")
+    schema = pytest.importorskip("fixtures.access.inventory")
     inv = inventory.build(KEY, "tcg", budgets=CALIBRATED)
     model = schema.Inventory.model_validate(inv)
     assert model.budgets.scale == 2.5 and model.budgets.calibration.measured == 3.6
@@ -144,7 +144,7 @@ def test_accepted_by_suite_schema(tmp_path: Path) -> None:
 
 
 def test_host_keys_are_pinned_and_accepted_by_the_suite(tmp_path: Path) -> None:
-    from fixtures.inventory import load
+    from fixtures.access.inventory import load
 
     line = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGEDSNdmYKWrgOcxN/JjN4DCgYtpQWb51ZGLKwFpzi3n")
     inv = inventory.build(KEY, "kvm", host_keys={"node1": line, "node2": line})

@@ -11,15 +11,15 @@ import threading
 import pytest
 import yaml
 
-from fixtures.console import ConsoleObservation, ConsoleReport
-from fixtures.hypervisor import DEMO_GUEST_BANNER, ConsoleReading, read_console
-from fixtures.hypervisor.domain import (
+from fixtures.access.inventory import InventoryError, load
+from fixtures.access.node import Result
+from fixtures.probes.console import ConsoleObservation, ConsoleReport
+from fixtures.resources.hypervisor import DEMO_GUEST_BANNER, ConsoleReading, read_console
+from fixtures.resources.hypervisor.domain import (
     ReplicatedStorage,
     disk_problems,
     parse_domain,
 )
-from fixtures.inventory import InventoryError, load
-from fixtures.node import Result
 
 STORAGE = ReplicatedStorage("/dev/drbd0", "r0", "/var/lib/vmware")
 

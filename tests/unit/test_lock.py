@@ -14,13 +14,14 @@ import time
 
 import pytest
 
-from fixtures import baseline, faults
-from fixtures.cluster import Cluster
-from fixtures.evidence import RunInfo
-from fixtures.fault_hooks import HOOKS
-from fixtures.inventory import Inventory
-from fixtures.lock import ClusterLock, Holder, LockHeld, parse, stale_reason
-from fixtures.node import Result, quoted
+from fixtures import faults
+from fixtures.access.evidence import RunInfo
+from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.inventory import Inventory
+from fixtures.access.lock import ClusterLock, Holder, LockHeld, parse, stale_reason
+from fixtures.access.node import Result, quoted
+from fixtures.faults import baseline
+from fixtures.resources.cluster import Cluster
 from fixtures.scenarios.engine import NotRun, Run, Scenario
 from fixtures.scenarios.registry import SCENARIOS
 

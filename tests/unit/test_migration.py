@@ -1,4 +1,4 @@
-"""The migration runbook Heartbeat -> Pacemaker (fixtures/migration.py), without a node:
+"""The migration runbook Heartbeat -> Pacemaker (fixtures/migration/migrate.py), without a node:
 its steps, their commands rendered from the inventories (quoted), the fitness check of
 the two inventories, and the proof that the data was kept (DRBD generations, fs UUID)."""
 
@@ -8,9 +8,9 @@ import shlex
 
 import pytest
 
-from fixtures import migration
-from fixtures.inventory import DRBD, Fencing, Inventory
-from fixtures.migration import (
+from fixtures.access.inventory import DRBD, Fencing, Inventory
+from fixtures.migration import migrate
+from fixtures.migration.migrate import (
     STEPS,
     MigrationError,
     check_pair,
@@ -19,8 +19,8 @@ from fixtures.migration import (
     runbook,
     same_data_generation,
 )
-from fixtures.provision import PACEMAKER_STEPS
 from fixtures.provision import system as p_system
+from fixtures.provision.run import PACEMAKER_STEPS
 from tests.unit.test_templates import _inventory as base_inventory
 
 GI_A = ("5A9C53DAEB0A5B4B", "0000000000000000", "E6D2E7EE1D8F55C4", "E6D1E7EE1D8F55C5")
@@ -72,7 +72,7 @@ def test_the_migration_reuses_provisionings_pacemaker_steps():
         for cell in cells:
             if isinstance(cell.cell_contents, tuple):
                 used.update(cell.cell_contents)
-    used.add(migration.p_pacemaker.retire_heartbeat)  # run_stop_heartbeat calls it
+    used.add(migrate.p_pacemaker.retire_heartbeat)  # run_stop_heartbeat calls it
     needed = {fn for _, fn in PACEMAKER_STEPS} - {p_system.apply}
     assert needed <= used
 
@@ -117,7 +117,7 @@ def test_inventories_that_are_not_one_cluster_moved_are_refused():
     moved = pm.model_copy(update={"nodes": list(reversed(pm.nodes))})
     assert "different nodes" in check_pair(hb, moved)[0]
     with pytest.raises(MigrationError, match="different DRBD"):
-        migration.Migration(hb, other)  # refused before any connection
+        migrate.Migration(hb, other)  # refused before any connection
 
 
 def test_generation_identifiers_parse_and_descend():
@@ -157,16 +157,16 @@ def test_runbook_cli_prints_the_steps_and_refuses_a_bad_pair(tmp_path, capsys):
     for name, inv in (("hb.yaml", hb), ("pm.yaml", pm)):
         (tmp_path / name).write_text(yaml.safe_dump(inv.model_dump(mode="json",
                                                                     exclude_unset=True)))
-    assert migration.main(["--before", str(tmp_path / "hb.yaml"),
+    assert migrate.main(["--before", str(tmp_path / "hb.yaml"),
                            "--after", str(tmp_path / "pm.yaml")]) == 0
     out = capsys.readouterr().out
     assert out.count("\n## ") == len(STEPS)
     assert "[node2] systemctl stop heartbeat" in out and "(service down)" in out
-    assert migration.main(["--before", str(tmp_path / "pm.yaml"),
+    assert migrate.main(["--before", str(tmp_path / "pm.yaml"),
                            "--after", str(tmp_path / "hb.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("migration: the inventory before says pacemaker") and \
         err.count("\n") == 1
-    assert migration.main(["--before", str(tmp_path / "nope.yaml"),
+    assert migrate.main(["--before", str(tmp_path / "nope.yaml"),
                            "--after", str(tmp_path / "pm.yaml")]) == 2
     assert capsys.readouterr().err.count("\n") == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import secrets
+from fixtures.access import secrets
 from fixtures.report import changes
 from fixtures.report.__main__ import main
 from tests.unit.test_compare import add, reports

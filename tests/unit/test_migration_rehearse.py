@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from fixtures.inventory import load
+from fixtures.access.inventory import load
 from fixtures.report import changes
 from lab import inventory as lab_inventory
 from lab import rehearse
@@ -43,7 +43,7 @@ def test_migrated_inventory_is_the_same_nodes_on_pacemaker_with_sbd(tmp_path):
     assert hb.cluster_manager == "heartbeat" and inv.cluster_manager == "pacemaker"
     assert [n.address for n in inv.nodes] == [n.address for n in hb.nodes]
     assert inv.budgets.scale == hb.budgets.scale and inv.netns == "halab"
-    from fixtures.migration import check_pair
+    from fixtures.migration.migrate import check_pair
 
     assert check_pair(hb, inv) == []
     # an inventory that already had fencing settings keeps them, the device replaced

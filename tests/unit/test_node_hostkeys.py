@@ -13,8 +13,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from fixtures.inventory import Inventory
-from fixtures.node import CommandTimeout, HostKeyError, Node, NodeError, fingerprint
+from fixtures.access.inventory import Inventory
+from fixtures.access.node import CommandTimeout, HostKeyError, Node, NodeError, fingerprint
 from tests.unit.local_sshd import LocalSSHD, make_key, public_line
 
 
@@ -206,7 +206,7 @@ def test_become_sudo_that_wants_a_password_is_one_line(keys, tmp_path):
 # known_hosts variants from sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT" and its EXAMPLES (the
 # man page's keys are elided there: real keys stand in for them)
 def test_known_hosts_read_as_the_man_page_writes_it(keys):
-    from fixtures.node import read_known_hosts
+    from fixtures.access.node import read_known_hosts
 
     host, other = public_line(keys["host"]), public_line(keys["other"])
     hashed = paramiko.HostKeys.hash_host("cvs.example.net")
@@ -241,7 +241,7 @@ def test_known_hosts_read_as_the_man_page_writes_it(keys):
     ("192.0.2.10", "[192.0.2.10]:2222", False),  # a port is part of the name
 ])
 def test_host_patterns(patterns, host, named, keys):
-    from fixtures.node import read_known_hosts
+    from fixtures.access.node import read_known_hosts
 
     found, skipped = read_known_hosts(f"{patterns} {public_line(keys['host'])}\n", host)
     assert bool(found) is named and skipped == []

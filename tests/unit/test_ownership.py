@@ -1,4 +1,4 @@
-"""NODE-04 and HB-08's ownership judges (fixtures/ownership.py) on the tools' own file
+"""NODE-04 and HB-08's ownership judges (fixtures/readings/ownership.py) on the tools' own file
 formats; each variant names the man page or packaged file it comes from."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cib import Cib
-from fixtures.ownership import (
+from fixtures.managers.pacemaker.cib import Cib
+from fixtures.provision.templates import render
+from fixtures.readings.ownership import (
     MARK,
     NodeView,
     Owned,
@@ -33,7 +34,6 @@ from fixtures.ownership import (
     script_findings,
     units_to_read,
 )
-from fixtures.provision.templates import render
 from tests.unit.test_templates import _inventory, _vars
 
 DATA = Path(__file__).parent / "data"
@@ -559,7 +559,7 @@ def test_the_drbd_identities_read_on_the_primary_judge_the_secondary():
 
 
 def test_each_unit_gets_its_own_show_block_even_when_one_is_missing():
-    from fixtures.ownership import parse_show
+    from fixtures.readings.ownership import parse_show
     # systemctl show: blocks separated by an empty line; an alias answers with its unit
     text = ("Id=smbd.service\nNames=smbd.service smb.service\nUnitFileState=enabled\n\n"
             "Id=nmbd.service\nNames=nmbd.service nmb.service\nLoadState=masked\n")
@@ -580,8 +580,8 @@ def test_the_show_blocks_follow_the_units_asked():
 
 
 def test_a_part_held_where_the_manager_gives_nothing_is_outside_the_manager():
-    from fixtures.heartbeat import GROUP_PARTS
-    from fixtures.ownership import held_outside_manager
+    from fixtures.managers.heartbeat.parsers import GROUP_PARTS
+    from fixtures.readings.ownership import held_outside_manager
     whole, nothing = dict.fromkeys(GROUP_PARTS, True), dict.fromkeys(GROUP_PARTS, False)
     # the baseline: node1 holds the group its manager gave it
     assert held_outside_manager({"node1": whole, "node2": nothing}, {}) == []

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.manager import manager_for
-from fixtures.manager.heartbeat import Heartbeat
-from fixtures.manager.pacemaker import Pacemaker
-from fixtures.pacemaker import (
+from fixtures.managers.base import manager_for
+from fixtures.managers.heartbeat.driver import Heartbeat
+from fixtures.managers.pacemaker.driver import Pacemaker
+from fixtures.managers.pacemaker.parsers import (
     IDS,
     PacemakerError,
     parse_corosync_conf,
@@ -143,10 +143,10 @@ def test_crm_mons_fence_history_is_read_too():
 
 
 def test_the_service_found_in_the_cib_is_what_crm_mon_shows_running():
-    """The driver hands over what the CIB's graph names (fixtures.cib), not the project's
-    ids: at the lab's baseline all of it runs on node1; with node1 stopped the VM is still
-    starting on node2, so the service is not yet on any one node."""
-    from fixtures.cib import Cib, find_service
+    """The driver hands over what the CIB's graph names (fixtures.managers.pacemaker.cib), not
+    the project's ids: at the lab's baseline all of it runs on node1; with node1 stopped the VM
+    is still starting on node2, so the service is not yet on any one node."""
+    from fixtures.managers.pacemaker.cib import Cib, find_service
     from tests.unit.test_cib import INV, SAMPLE
 
     members = find_service(Cib.parse(SAMPLE), INV).members

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixtures.drbd import parse_drbdadm_status, parse_proc_drbd, proc_drbd_version, state_of
-from fixtures.heartbeat import handover_steps
-from fixtures.watch import LogLine, Sample, _spans, parse_line
+from fixtures.managers.heartbeat.parsers import handover_steps
+from fixtures.probes.watch import LogLine, Sample, _spans, parse_line
+from fixtures.resources.drbd import (
+    parse_drbdadm_status,
+    parse_proc_drbd,
+    proc_drbd_version,
+    state_of,
+)
 
 PROC_SYNCING = """version: 8.4.11 (api:1/proto:86-101)
 srcversion: 211FB288A383ED945B83420
@@ -69,7 +74,7 @@ def test_spans_of_a_held_role_end_at_the_next_sample():
 # -- HB-08: one node holds the whole group ------------------------------------------
 
 def _held(**parts_by_node):
-    from fixtures.heartbeat import GROUP_PARTS
+    from fixtures.managers.heartbeat.parsers import GROUP_PARTS
     return {node: {p: p in parts for p in GROUP_PARTS} for node, parts in parts_by_node.items()}
 
 
@@ -77,19 +82,19 @@ ALL = ("VIP", "DRBD Primary", "mount", "smbd", "VM")
 
 
 def test_the_whole_group_on_the_preferred_node_is_no_problem():
-    from fixtures.heartbeat import group_problems
+    from fixtures.managers.heartbeat.parsers import group_problems
     assert group_problems(_held(node1=ALL, node2=()), "node1", True) == []
     assert group_problems(_held(node1=(), node2=ALL), "node1", False) == []
 
 
 def test_a_group_off_its_preferred_node_with_auto_failback_is_named():
-    from fixtures.heartbeat import group_problems
+    from fixtures.managers.heartbeat.parsers import group_problems
     assert group_problems(_held(node1=(), node2=ALL), "node1", True) == [
         "the group is on node2, not on the preferred node node1 (auto_failback on)"]
 
 
 def test_what_is_where_is_named_when_the_group_is_not_whole():
-    from fixtures.heartbeat import describe_holdings, group_problems
+    from fixtures.managers.heartbeat.parsers import describe_holdings, group_problems
     both_vip = _held(node1=ALL, node2=("VIP",))
     assert group_problems(both_vip, "node1", True) == ["VIP on both nodes (node1, node2)"]
     assert describe_holdings(both_vip) == (

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import secrets
-from fixtures.inventory import Corosync, Fencing, Inventory
-from fixtures.pacemaker import IDS, parse_corosync_conf
-from fixtures.provision import PACEMAKER_STEPS, STEPS, steps_for
-from fixtures.provision import pacemaker as prov
+from fixtures.access import secrets
+from fixtures.access.inventory import Corosync, Fencing, Inventory
+from fixtures.managers.pacemaker import provision as prov
+from fixtures.managers.pacemaker.parsers import IDS, parse_corosync_conf
+from fixtures.provision.run import PACEMAKER_STEPS, STEPS, steps_for
 from fixtures.provision.templates import render
 from tests.unit.test_templates import _inventory as base_inventory
 from tests.unit.test_templates import _vars

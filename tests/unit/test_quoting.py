@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures import baseline, heartbeat
-from fixtures.cluster import Cluster
-from fixtures.evidence import Timeline
-from fixtures.hypervisor import driver_for
-from fixtures.inventory import Inventory
-from fixtures.lock import ClusterLock
-from fixtures.node import Result, quoted
+from fixtures.access.evidence import Timeline
+from fixtures.access.inventory import Inventory
+from fixtures.access.lock import ClusterLock
+from fixtures.access.node import Result, quoted
+from fixtures.faults import baseline
+from fixtures.managers.heartbeat import parsers as heartbeat
+from fixtures.probes.watch import ClusterWatcher
 from fixtures.provision import drbd as prov_drbd
 from fixtures.provision import hypervisor as prov_hypervisor
 from fixtures.provision import samba as prov_samba
 from fixtures.provision import system as prov_system
 from fixtures.provision.context import Context
 from fixtures.provision.templates import render
+from fixtures.resources.cluster import Cluster
+from fixtures.resources.hypervisor import driver_for
 from fixtures.scenarios.engine import Run
 from fixtures.scenarios.records import RoleFlip
 from fixtures.scenarios.registry import SCENARIOS
-from fixtures.watch import ClusterWatcher
 
 MARK = "PWNED"
 HOSTILE = [
@@ -118,7 +119,7 @@ class FakeNode:
         return True
 
     def put(self, path: str, content, mode: int = 0o644, timeout: float = 30) -> bool:
-        return False  # node.put quotes its path itself (fixtures/node.py)
+        return False  # node.put quotes its path itself (fixtures/access/node.py)
 
     def disconnect(self) -> None:
         pass

@@ -7,7 +7,7 @@ import time
 from types import SimpleNamespace
 
 from fixtures import plugin
-from fixtures.node import Result
+from fixtures.access.node import Result
 
 
 class LockNode:

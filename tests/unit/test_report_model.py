@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fixtures.access.evidence import Evidence, RunInfo
 from fixtures.controls import catalogue
-from fixtures.evidence import Evidence, RunInfo
 from fixtures.report.model import (
     ERROR,
     FAILED,

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from fixtures.evidence import EVIDENCE_KEY, RUN_KEY, CommandRecord, current
+from fixtures.access.evidence import EVIDENCE_KEY, RUN_KEY, CommandRecord, current
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,7 +83,7 @@ def test_unmarked():
 # What fixtures/plugin.py does once both nodes answered: without it no report is written.
 REACHED = """
 import pytest
-from fixtures.evidence import RUN_KEY
+from fixtures.access.evidence import RUN_KEY
 
 @pytest.fixture(autouse=True)
 def _reached(pytestconfig):
@@ -243,7 +243,7 @@ def test_flip(baseline):
 
 PASSING = """
 import pytest
-from fixtures.evidence import RUN_KEY
+from fixtures.access.evidence import RUN_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -323,7 +323,7 @@ import time
 
 import pytest
 
-from fixtures.evidence import RUN_KEY, ScenarioRun, current
+from fixtures.access.evidence import RUN_KEY, ScenarioRun, current
 
 
 @pytest.fixture(scope="session")
@@ -374,7 +374,7 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def run_info(pytestconfig):
-    from fixtures.evidence import RUN_KEY
+    from fixtures.access.evidence import RUN_KEY
     pytestconfig.stash[RUN_KEY].reached = True
     pytestconfig.stash[RUN_KEY].cluster = "lab"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.access.evidence import CommandRecord, Evidence, RunInfo, Timeline
 from fixtures.controls import catalogue
-from fixtures.evidence import CommandRecord, Evidence, RunInfo, Timeline
 from fixtures.report.model import (
     ERROR,
     FAILED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fixtures.evidence import Phase
+from fixtures.access.evidence import Phase
 from fixtures.report.model import PASSED, TestResult
 from fixtures.report.render import write_report
 from fixtures.report.sample import sample_run

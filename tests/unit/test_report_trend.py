@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from fixtures.evidence import Evidence, RunInfo
+from fixtures.access.evidence import Evidence, RunInfo
 from fixtures.report import trend
 from fixtures.report.__main__ import main
 from fixtures.report.model import FAILED, PASSED, RunResult, TestResult

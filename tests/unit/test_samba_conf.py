@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from fixtures import secrets
-from fixtures.inventory import InventoryError, Samba, load, parse_auth_file
-from fixtures.samba import (
+from fixtures.access import secrets
+from fixtures.access.inventory import InventoryError, Samba, load, parse_auth_file
+from fixtures.resources.samba import (
     SmbError,
     SmbShare,
     expand_includes,

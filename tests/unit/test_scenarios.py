@@ -12,13 +12,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from fixtures import baseline, faults
-from fixtures.evidence import Timeline
-from fixtures.fault_hooks import HOOKS
-from fixtures.inventory import Inventory
-from fixtures.manager import manager_for
-from fixtures.manager.heartbeat import Heartbeat
-from fixtures.node import NodeError
+from fixtures import faults
+from fixtures.access.evidence import Timeline
+from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.inventory import Inventory
+from fixtures.access.node import NodeError
+from fixtures.faults import baseline
+from fixtures.managers.base import manager_for
+from fixtures.managers.heartbeat.driver import Heartbeat
 from fixtures.plugin import _scenario_deadlines
 from fixtures.probes import Probe, Probes
 from fixtures.scenarios.records import HeartbeatStop, Record
@@ -75,7 +76,7 @@ def test_the_lone_boot_needs_fencing_and_both_nodes_power_hooks():
 
 
 def test_a_fenced_failover_allows_for_token_consensus_delay_and_msgwait():
-    from fixtures.manager import manager_for
+    from fixtures.managers.base import manager_for
     hb = _inventory()
     pcmk = hb.model_copy(update={"cluster_manager": "pacemaker"})
     assert manager_for(hb).failover_allowance() == hb.heartbeat.deadtime
@@ -185,8 +186,8 @@ def test_probes_start_in_order_stop_last_first_and_a_failed_start_stops_the_othe
 
 
 def test_every_manager_operation_is_each_drivers_own():
-    from fixtures.manager import ClusterManager
-    from fixtures.manager.pacemaker import Pacemaker
+    from fixtures.managers.base import ClusterManager
+    from fixtures.managers.pacemaker.driver import Pacemaker
 
     abstract = ClusterManager.__abstractmethods__
     assert {"status", "fence_history", "detection_floor", "failover_allowance", "problems",
@@ -216,8 +217,8 @@ def test_the_heartbeat_driver_knows_its_log_lines():
 
 
 def test_smb02_fails_when_the_bytes_read_back_are_not_the_bytes_written():
-    from fixtures.evidence import Evidence, activate, deactivate
-    from fixtures.samba import WriterReport
+    from fixtures.access.evidence import Evidence, activate, deactivate
+    from fixtures.resources.samba import WriterReport
     from suites import test_samba as smb_suite  # the control's own assertion
 
     inv = _inventory()
@@ -240,8 +241,8 @@ def test_smb02_fails_when_the_bytes_read_back_are_not_the_bytes_written():
 def test_a_test_using_a_scenario_gets_its_timeline_and_summary_as_evidence():
     """The why behind a slow figure: every test that reads a scenario carries its
     timeline (fault, probes, log lines) and its one-line summary, once each."""
-    from fixtures.evidence import Evidence, activate, deactivate
-    from fixtures.samba import WriterReport
+    from fixtures.access.evidence import Evidence, activate, deactivate
+    from fixtures.resources.samba import WriterReport
 
     t0 = 1_795_642_427.0
     timeline = Timeline("heartbeat-stop", t0 - 1)
@@ -268,5 +269,5 @@ def test_a_test_using_a_scenario_gets_its_timeline_and_summary_as_evidence():
 
 
 def evidence_of_now():
-    from fixtures.evidence import current
+    from fixtures.access.evidence import current
     return current()

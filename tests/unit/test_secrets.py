@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import secrets
-from fixtures.evidence import CommandRecord
+from fixtures.access import secrets
+from fixtures.access.evidence import CommandRecord
 from fixtures.provision.templates import render
 from fixtures.report import output
 from fixtures.report.render import write_report

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures import secrets
-from fixtures.evidence import CommandRecord
+from fixtures.access import secrets
+from fixtures.access.evidence import CommandRecord
 from fixtures.provision.templates import render
 from fixtures.report import changes
 from fixtures.report.render import write_report

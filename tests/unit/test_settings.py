@@ -1,4 +1,4 @@
-"""The report's settings read from the cluster (fixtures/settings.py): the article's
+"""The report's settings read from the cluster (fixtures/readings/settings.py): the article's
 values beside what a cluster runs, on the project's own files and on a cluster built by
 the article's text (lab/builds/article-text), never a secret."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from fixtures.provision.templates import render
-from fixtures.settings import (
+from fixtures.readings.settings import (
     DRBD_ARTICLE,
     HEARTBEAT_ARTICLE,
     NONE,

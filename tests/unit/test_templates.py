@@ -11,10 +11,10 @@ import time
 import pytest
 import yaml
 
-from fixtures.heartbeat import parse_authkeys, parse_ha_cf, parse_haresources
-from fixtures.inventory import Inventory, load
+from fixtures.access.inventory import Inventory, load
+from fixtures.managers.heartbeat.parsers import parse_authkeys, parse_ha_cf, parse_haresources
+from fixtures.probes.watch import Sample, parse_line
 from fixtures.provision.templates import render
-from fixtures.watch import Sample, parse_line
 
 
 def _inventory(profile: str) -> Inventory:
@@ -148,7 +148,7 @@ def test_the_watcher_drops_the_managers_chatter_on_the_node(tmp_path):
     """Pacemaker's info lines never leave the node (they cost a slow node CPU and buried
     a failover's timeline); its notices and the resource agents' lines do. The rendered
     script runs here for real against a log file."""
-    from fixtures.manager.pacemaker import Pacemaker
+    from fixtures.managers.pacemaker.driver import Pacemaker
 
     log = tmp_path / "pacemaker.log"
     log.write_text("")

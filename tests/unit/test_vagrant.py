@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.fault_hooks import HOOKS
-from fixtures.inventory import load
+from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.inventory import load
 from lab import calibrate
 from vagrant import box
 from vagrant import inventory as vinv
