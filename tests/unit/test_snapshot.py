@@ -49,6 +49,22 @@ def test_provisioning_code_is_hashed(tmp_path: Path) -> None:
     assert snapshot.tree_hash(tree) != before
 
 
+def test_each_managers_provisioning_is_hashed_and_nothing_else_of_it(tmp_path: Path) -> None:
+    """The key follows fixtures/provision/ and each manager's provision.py and templates/,
+    not its parsers or driver (a change there does not provision the lab again)."""
+    for rel, text in (("provision/run.py", "steps"), ("managers/m/provision.py", "apply"),
+                      ("managers/m/templates/m.conf.j2", "x"), ("managers/m/driver.py", "d")):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    before = snapshot.tree_hash(tmp_path, snapshot.PROVISIONING)
+    (tmp_path / "managers/m/driver.py").write_text("d2")
+    assert snapshot.tree_hash(tmp_path, snapshot.PROVISIONING) == before
+    for rel in ("managers/m/provision.py", "managers/m/templates/m.conf.j2", "provision/run.py"):
+        (tmp_path / rel).write_text("changed")
+        assert snapshot.tree_hash(tmp_path, snapshot.PROVISIONING) != before
+        before = snapshot.tree_hash(tmp_path, snapshot.PROVISIONING)
+
+
 def test_save_then_restore_brings_the_disks_back(tmp_path: Path) -> None:
     nodes = {"node1": tmp_path / "n1", "node2": tmp_path / "n2"}
     for name, d in nodes.items():

@@ -14,7 +14,15 @@ import yaml
 from fixtures.access.inventory import Inventory, load
 from fixtures.managers.heartbeat.parsers import parse_authkeys, parse_ha_cf, parse_haresources
 from fixtures.probes.watch import Sample, parse_line
-from fixtures.provision.templates import render
+from fixtures.provision.templates import TEMPLATE_DIRS, render
+
+
+def test_each_template_name_is_found_in_one_folder_only():
+    """provision/templates/ and each manager's templates/ are searched in turn: a name in
+    two of them would render the first silently."""
+    assert len(TEMPLATE_DIRS) >= 3 and all(d.is_dir() for d in TEMPLATE_DIRS)
+    names = [f.name for d in TEMPLATE_DIRS for f in d.iterdir() if f.suffix == ".j2"]
+    assert len(names) == len(set(names)), sorted(n for n in set(names) if names.count(n) > 1)
 
 
 def _inventory(profile: str) -> Inventory:
