@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from fixtures.access.errors import printable
+from fixtures.access.errors import SuiteError, printable
 from fixtures.access.fault_hooks import LINK, POWER
 from lab import accel as accel_mod
 from lab import (
@@ -612,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except LabError as exc:
+    except (LabError, SuiteError) as exc:  # SuiteError: the suite's code the lab calls
         print(f"lab: error: {exc}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as exc:

@@ -1,7 +1,8 @@
 """The suite on lab clusters it did not build (lab/builds/, SPEC §7): one built by
-following the article's own text, one reached the way a site allows it (a sudo user,
-another SSH port, FQDN names). Read-only, each must come out green: every control passed
-or not applicable, none failed, none left not run. Slow (each build from blank nodes):
+following the article's own text, one set up with pcs as Clusters from Scratch does, one
+reached the way a site allows it (a sudo user, another SSH port, FQDN names). Read-only,
+each must come out green: every control passed or not applicable, none failed, none left
+not run. Slow (each build from blank nodes):
 marked ``lab`` and ``builds`` (`make test-builds`); needs root."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _built(build: str) -> None:
 
 
 @pytest.mark.timeout(4200)
-@pytest.mark.parametrize("build", ["article-text", "site-access"])
+@pytest.mark.parametrize("build", ["article-text", "pcs", "site-access"])
 def test_the_read_only_suite_is_green_on_a_cluster_it_did_not_build(build, tmp_path):
     _built(build)
     controls = run_control("", tmp_path, read_only=True)

@@ -46,3 +46,18 @@ def test_every_step_done_marks_the_build_built(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(builds, "STEPS_ROOT", root)
     builds.run(build, lambda node: ["sh"], lambda _: None, timeout=30)
     assert builds.is_built(build)
+
+
+def test_an_error_from_the_suites_code_is_one_line(monkeypatch, capsys) -> None:
+    """The lab calls the suite's code (the demo guest's assembly for a build's steps):
+    its errors end `lab` with one line, not a traceback."""
+    from fixtures.access.node import NodeError
+    from lab import cli
+
+    def fails(args) -> int:
+        raise NodeError("hademo.asm assembled to 0 bytes, 512 expected")
+
+    monkeypatch.setitem(cli.COMMANDS, "status", fails)
+    assert cli.main(["status"]) == 1
+    assert capsys.readouterr().err == (
+        "lab: error: hademo.asm assembled to 0 bytes, 512 expected\n")

@@ -255,9 +255,26 @@ def test_heartbeat_needs_one_drbd_service_at_boot_and_the_other_manager_never():
     per_resource = _view(enabled=off, boot=BOOT_COMMON + "  heartbeat.service\n"
                          "  drbd@r0.target\n  drbd@r0.service\n")
     assert node_findings("n", per_resource, HB) == []
-    both = _view(enabled={**HB_ENABLED, "corosync.service": "enabled"})
+    # Debian's corosync package ships a corosync.conf: enabled, corosync starts
+    sample = {**_files(), "/etc/corosync/corosync.conf": "totem {\n\tversion: 2\n}\n"}
+    both = _view(enabled={**HB_ENABLED, "corosync.service": "enabled"}, files=sample)
     assert node_findings("n", both, HB) == [
         "n: corosync starts at boot (enabled); heartbeat alone runs here"]
+
+
+def test_the_other_manager_counts_only_where_its_configuration_lets_it_start():
+    """A Pacemaker node with Debian's heartbeat package installed and enabled by its
+    postinst: without ha.cf heartbeat exits at once (the pcs lab build); a leftover ha.cf
+    (a migration half done) makes it start beside Pacemaker."""
+    enabled = {**PCMK_ENABLED, "heartbeat.service": "enabled"}
+    boot = PCMK_BOOT + "  heartbeat.service\n"
+    assert node_findings("n", _view(PCMK, enabled=enabled, boot=boot), PCMK) == []
+    left = {**_files(), "/etc/ha.d/ha.cf": "node ha1 ha2\n"}
+    assert node_findings("n", _view(PCMK, enabled=enabled, boot=boot, files=left), PCMK) == [
+        "n: heartbeat starts at boot (enabled); pacemaker alone runs here"]
+    # on a Heartbeat node, corosync without a corosync.conf never starts
+    assert node_findings("n", _view(enabled={**HB_ENABLED, "corosync.service": "enabled"}),
+                         HB) == []
 
 
 def test_pacemaker_wants_sbd_exactly_when_the_cib_fences_with_sbd():
