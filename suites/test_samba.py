@@ -7,7 +7,14 @@ import pytest
 from fixtures.access import evidence
 from fixtures.access.errors import SuiteError
 from fixtures.access.evidence import within
-from fixtures.resources.samba import SmbError, SmbShare, read_smb_conf, share_problems
+from fixtures.resources.samba import (
+    SmbError,
+    SmbShare,
+    read_smb_conf,
+    share_conf,
+    share_problems,
+    write_problem,
+)
 from fixtures.scenarios.records import HeartbeatStop, PowerFailure, Record
 
 
@@ -15,13 +22,14 @@ from fixtures.scenarios.records import HeartbeatStop, PowerFailure, Record
 def test_share_is_the_articles_and_the_cluster_manager_alone_starts_smbd(cluster, inventory):
     shares, mount = inventory.samba.shares, inventory.drbd.mount_point
     guest = inventory.samba.login() is None
-    found = []
+    found, read = [], {}
     for node in cluster:
         try:
             sections, source = read_smb_conf(node)
         except SuiteError as exc:
             found.append(str(exc))
             continue
+        read[node.name] = sections
         evidence.current().notes.append(f"{node.name}: shares read from {source}")
         for i, share in enumerate(shares):
             # the first share is the one the failover scenarios write to
@@ -31,6 +39,14 @@ def test_share_is_the_articles_and_the_cluster_manager_alone_starts_smbd(cluster
             if node.host.service(unit).is_enabled:
                 found.append(f"{node.name}: {unit} is enabled at boot; "
                              f"{inventory.cluster_manager} must be the one to start it")
+    # the first share takes the scenarios' writes: its directory, on the node serving it,
+    # must let the account the writes land as write (a writable share on a 755 root is not)
+    active = cluster.active
+    conf = share_conf(read.get(active.name, {}), shares[0])
+    account = conf.writer(guest) if conf and conf.path else None
+    if account:
+        problem = write_problem(active, conf, account)
+        found += [problem] if problem else []
     assert not found, "; ".join(found)
 
 

@@ -9,6 +9,7 @@ import yaml
 
 from fixtures.access import secrets
 from fixtures.access.inventory import InventoryError, Samba, load, parse_auth_file
+from fixtures.access.node import Result
 from fixtures.resources.samba import (
     SmbError,
     SmbShare,
@@ -16,6 +17,7 @@ from fixtures.resources.samba import (
     parse_smb_conf,
     share_conf,
     share_problems,
+    write_problem,
 )
 
 MOUNT = "/var/lib/vmware"
@@ -218,3 +220,62 @@ def test_an_smb_error_never_carries_the_password_and_the_password_is_a_registere
     finally:
         share.close()
         secrets.clear()
+
+
+# the article's §5.2 share as lab/builds/article-text writes it (no force user)
+ARTICLE_SMB_CONF = """\
+[global]
+\tworkgroup = LOCALDOMAIN
+\tmap to guest = Bad User
+
+[RaidOverIp]
+\tpath = /var/lib/vmware
+\tpublic = yes
+\twritable = yes
+\tguest ok = Yes
+"""
+
+
+def test_writes_land_as_the_forced_user_else_as_the_guest_account():
+    """smb.conf(5): ``force user`` is the account of every write; a guest's land as the
+    ``guest account`` (default nobody); an authenticated login's depend on its mapping."""
+    article = share_conf(parse_smb_conf(ARTICLE_SMB_CONF), "RaidOverIp")
+    assert (article.writer(guest=True), article.writer(guest=False)) == ("nobody", None)
+    provisioned = share_conf(parse_smb_conf(TESTPARM), "RaidOverIP")
+    assert provisioned.writer(guest=False) == "nobody"
+    forced = share_conf(parse_smb_conf("[global]\nguest account = ftp\n[s]\npath = /srv\n"
+                                       "force user = vmadmin\n"), "s")
+    assert (forced.writer(guest=True), forced.writer(guest=False)) == ("vmadmin", "vmadmin")
+    other = share_conf(parse_smb_conf("[global]\nguest account = ftp\n[s]\npath = /srv\n"), "s")
+    assert other.writer(guest=True) == "ftp"
+
+
+class _Node:
+    """Answers `id`/`runuser` as a node would: ``access`` is test -w's exit status."""
+
+    name = "ha1"
+
+    def __init__(self, access: int | None, account: bool = True):
+        self.access, self.account = access, account
+        self.commands: list[str] = []
+
+    def run(self, command: str, *args, timeout=None, **kw) -> Result:
+        self.commands.append(command % args)
+        if command.startswith("id "):
+            return Result(command, 0 if self.account else 1, "65534\n", "", 0.0)
+        return Result(command, self.access, "", "", 0.0, "" if self.access is not None
+                      else "timed out after 20 s")
+
+
+def test_a_share_whose_directory_the_writer_cannot_write_is_named():
+    conf = share_conf(parse_smb_conf(ARTICLE_SMB_CONF), "RaidOverIp")
+    assert write_problem(_Node(0), conf, "nobody") is None
+    node = _Node(1)
+    assert write_problem(node, conf, "nobody") == (
+        f"[RaidOverIp] path {MOUNT} is not writable by nobody on ha1, the account the "
+        "share's writes land as: every write through the VIP is refused (access denied)")
+    assert node.commands[-1] == f"runuser -u nobody -- test -w {MOUNT}"
+    assert "is unknown on ha1" in write_problem(_Node(0, account=False), conf, "nobody")
+    assert "timed out" in write_problem(_Node(None), conf, "nobody")
+    per_user = share_conf(parse_smb_conf("[u]\npath = /srv/%U\n"), "u")
+    assert write_problem(_Node(1), per_user, "nobody") is None

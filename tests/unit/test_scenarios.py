@@ -212,6 +212,12 @@ def test_the_heartbeat_driver_knows_its_log_lines():
     assert not dead.search("heartbeat[812]: WARN: node node2: is dead")
     assert re.search(manager.late_pattern("node1"), "WARN: Late heartbeat: Node node1: "
                                                     "interval 7010 ms")
+    # heartbeat logs node names lowered: the article's HAdebian01 (reports of a lab run)
+    article = re.compile(manager.dead_pattern("HAdebian01"))
+    assert article.search("heartbeat: [358]: WARN: node hadebian01: is dead")
+    assert article.search("heartbeat: [358]: info: Link hadebian01:/dev/ttyS1 dead.")
+    assert not article.search("heartbeat: [358]: WARN: node hadebian02: is dead")
+    assert re.search(manager.late_pattern("HAdebian01"), "Late heartbeat: Node hadebian01")
     assert re.search(manager.takeover_pattern(), "info: mach_down takeover complete.")
     assert re.search(manager.split_brain_pattern(), "ERROR: Both machines own our resources!")
 

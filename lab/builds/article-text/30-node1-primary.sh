@@ -3,6 +3,11 @@
 drbdadm primary --force user
 mkfs.ext3 -q /dev/drbd0
 mount /dev/drbd0 /var/lib/vmware
+# Article §3.3's `chmod 777` on the bare mount point is hidden once the RAID is mounted,
+# and world-writable is a slip (SPEC §5): the file system's root goes to the account a
+# guest's writes land as (Samba's guest account, nobody), as the share (§5.2) needs
+chown nobody:nogroup /var/lib/vmware
+chmod 0775 /var/lib/vmware
 mkdir -p /var/lib/vmware/reactos
 echo "$GUEST_B64" | base64 -d > /var/lib/vmware/reactos/reactos.img
 truncate -s 1M /var/lib/vmware/reactos/reactos.img
