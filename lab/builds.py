@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab import config
+from lab import config, snapshot
 from lab.config import LabNode
 from lab.errors import LabError
 
@@ -131,12 +131,24 @@ def built_record() -> Path:
     return config.state_root() / "built"
 
 
+def _record(build: Build) -> str:
+    # the steps' own hash: nodes built by an earlier version of the steps are not this build
+    return f"{build.name} {snapshot.tree_hash(build.steps_dir)}" if build.has_steps \
+        else build.name
+
+
 def is_built(build: Build) -> bool:
-    return config.read_record(built_record()) == build.name
+    return config.read_record(built_record()) == _record(build)
+
+
+def stale(build: Build) -> bool:
+    """The nodes hold ``build`` as an earlier version of its steps made it."""
+    held = config.read_record(built_record()) or ""
+    return held.split(" ")[0] == build.name and not is_built(build)
 
 
 def set_built(build: Build | None) -> None:
-    config.write_record(built_record(), build.name if build else None)
+    config.write_record(built_record(), _record(build) if build else None)
 
 
 def _secret() -> str:

@@ -393,6 +393,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             use = (not args.fresh and not args.no_snapshot and snapshot.present(key))
             have_disks = any(qemu.paths(n).overlay.exists() for n in config.NODES)
             switch = snapshot.build_switch(previous, build.name, have_disks, use)
+            if switch == "keep" and have_disks and builds.stale(build):
+                switch = "blank"
+                clock(f"build {build.name}: its steps changed since the nodes were built")
             if switch == "blank":
                 _blank_disks()
                 clock(f"build {previous} -> {build.name}: no {build.name} snapshot, the "

@@ -61,3 +61,17 @@ def test_an_error_from_the_suites_code_is_one_line(monkeypatch, capsys) -> None:
     assert cli.main(["status"]) == 1
     assert capsys.readouterr().err == (
         "lab: error: hademo.asm assembled to 0 bytes, 512 expected\n")
+
+
+def test_nodes_built_by_an_earlier_version_of_the_steps_are_stale(tmp_path, monkeypatch):
+    """A build's steps edited after the nodes were built: `lab up` must start from blank
+    disks, not keep nodes the new steps never made."""
+    monkeypatch.setenv("HA_LAB_STATE", str(tmp_path / "state"))
+    build, root = _build(tmp_path, {"10-both-ok.sh": "echo one\n"})
+    monkeypatch.setattr(builds, "STEPS_ROOT", root)
+    builds.set_built(build)
+    assert builds.is_built(build) and not builds.stale(build)
+    (root / "demo" / "10-both-ok.sh").write_text("echo two\n")
+    assert not builds.is_built(build) and builds.stale(build)
+    builds.set_built(None)
+    assert not builds.stale(build)
