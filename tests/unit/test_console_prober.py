@@ -37,8 +37,8 @@ def _slow_console(delay: float) -> tuple[socket.socket, threading.Event]:
 def test_start_returns_once_the_first_reading_is_in():
     server, done = _slow_console(0.8)
     try:
-        prober = ConsoleProber("127.0.0.1", server.getsockname()[1], Timeline("t", time.time()), BANNER,
-                               interval=0.1)
+        prober = ConsoleProber("127.0.0.1", server.getsockname()[1],
+                               Timeline("t", time.time()), BANNER, interval=0.1)
         prober.start()
         fault = time.time()
         before = prober.report.last_answer_before(fault)
@@ -52,7 +52,8 @@ def test_start_returns_once_the_first_reading_is_in():
 def test_a_silent_console_does_not_hold_the_start_past_one_reading():
     server = socket.create_server(("127.0.0.1", 0))  # accepts, never speaks
     try:
-        prober = ConsoleProber("127.0.0.1", server.getsockname()[1], Timeline("t", time.time()), BANNER)
+        prober = ConsoleProber("127.0.0.1", server.getsockname()[1],
+                               Timeline("t", time.time()), BANNER)
         began = time.monotonic()
         prober.start()
         waited = time.monotonic() - began
