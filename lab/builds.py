@@ -57,6 +57,10 @@ class Build:
     def steps_dir(self) -> Path:
         return STEPS_ROOT / self.name
 
+    def steps_hash(self) -> str:
+        """The version of its steps: part of its snapshot's key and of the built record."""
+        return snapshot.tree_hash(self.steps_dir)
+
 
 BUILDS: dict[str, Build] = {b.name: b for b in (
     Build("heartbeat", "heartbeat"),
@@ -133,8 +137,7 @@ def built_record() -> Path:
 
 def _record(build: Build) -> str:
     # the steps' own hash: nodes built by an earlier version of the steps are not this build
-    return f"{build.name} {snapshot.tree_hash(build.steps_dir)}" if build.has_steps \
-        else build.name
+    return f"{build.name} {build.steps_hash()}" if build.has_steps else build.name
 
 
 def is_built(build: Build) -> bool:
@@ -144,7 +147,7 @@ def is_built(build: Build) -> bool:
 def stale(build: Build) -> bool:
     """The nodes hold ``build`` as an earlier version of its steps made it."""
     held = config.read_record(built_record()) or ""
-    return held.split(" ")[0] == build.name and not is_built(build)
+    return held.split(" ")[0] == build.name and held != _record(build)
 
 
 def set_built(build: Build | None) -> None:

@@ -281,7 +281,7 @@ def _snapshot_key(img: image.Image, accel: str, profile: str,
     inputs = snapshot.key_inputs(img.recipe_hash, _inventory(
         img, accel, profile, build, budgets={"scale": 1.0}))
     if build.has_steps:  # its steps are part of its recipe
-        inputs["build"] = snapshot.tree_hash(build.steps_dir)
+        inputs["build"] = build.steps_hash()
     return snapshot.key_of(inputs), inputs
 
 
