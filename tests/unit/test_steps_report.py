@@ -39,10 +39,10 @@ def heartbeat_steps() -> TakeoverSteps:
 def pacemaker_steps() -> TakeoverSteps:
     return TakeoverSteps("pacemaker", "heartbeat-stop", [
         TakeoverStep("transition 12: Complete", "node1", 0.245, 12.6, detail="pe-input-47.bz2"),
-        TakeoverStep("stop vip", "node1", 0.262, 0.362, True, "queued 0 ms, ran 0.340 s; ok"),
+        TakeoverStep("stop vip", "node1", 0.262, 0.362, True, "queue 0 ms, exec 0.340 s; ok"),
         TakeoverStep("monitor vip every 20s", "node2", 12.66, None, False,
                      "no result in the lines read"),
-        TakeoverStep("start vip", "node2", 12.362, 0.28, True, "queued 5 ms, ran 0.250 s; ok")],
+        TakeoverStep("start vip", "node2", 12.362, 0.28, True, "queue 5 ms, exec 0.250 s; ok")],
         source="/var/log/pacemaker/pacemaker.log of node1, node2, read after the scenario",
         method="approximate (no transition graph): each action after the one that finished "
                "latest before it was initiated",
@@ -72,11 +72,11 @@ def test_the_steps_are_in_the_tests_evidence_page_json_and_log(tmp_path: Path):
     assert recorded["manager"] == "pacemaker" and recorded["scenario"] == "heartbeat-stop"
     assert recorded["steps"][3] == {"what": "start vip", "node": "node2", "at": 12.362,
                                     "seconds": 0.28, "critical": True,
-                                    "detail": "queued 5 ms, ran 0.250 s; ok"}
+                                    "detail": "queue 5 ms, exec 0.250 s; ok"}
     logs = [page.parent / f for f in hb03["evidence_files"] if f.endswith(".txt")]
     text = "\n".join(p.read_text() for p in logs)
     assert "steps of heartbeat-stop (pacemaker)" in text
-    assert "    12.362      0.280  * node2     start vip   queued 5 ms" in text
+    assert "    12.362      0.280  * node2     start vip   queue 5 ms" in text
 
 
 def test_both_managers_steps_line_up_from_the_fault(tmp_path: Path):
@@ -105,7 +105,7 @@ def test_both_managers_steps_line_up_from_the_fault(tmp_path: Path):
     _, html = changes.write(cmp, tmp_path / "cmp")
     page = html.read_text()
     assert 'id="steps-HB-03-heartbeat-stop"' in page and "Takeover steps side by side" in page
-    assert '<td title="queued 5 ms, ran 0.250 s; ok" class="critical">start vip</td>' in page
+    assert '<td title="queue 5 ms, exec 0.250 s; ok" class="critical">start vip</td>' in page
 
 
 @pytest.mark.parametrize("steps", [

@@ -373,7 +373,8 @@ def test_the_pacemaker_driver_reads_both_logs_and_the_graphs_on_the_dc(monkeypat
         == 0.245
     vip = rows[("start vip", "node2")]
     assert (vip.at, vip.seconds, vip.critical) == (12.362, 0.28, True)
-    assert vip.detail == "queued 5 ms, ran 0.250 s; ok"
+    assert vip.detail == ("queued +12.365, started +12.370, finished +12.620 (queue 5 ms, "
+                          "exec 0.250 s); ok")
     assert steps.steps[0].what.startswith("transition 12") and not any(
         s.what.startswith("transition 0") for s in steps.steps)  # nothing ran in it
     assert steps.summary.endswith("start vip (node2); the last was done at t0+12.6s")
