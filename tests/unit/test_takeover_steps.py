@@ -138,7 +138,10 @@ def test_with_the_graph_each_action_follows_what_it_was_ordered_after():
     """The graph orders vm's stop after vip's, not after the fence device (a dashed edge,
     an ordering the transition does not keep, says otherwise and is not followed); the
     first action of transition 13 follows transition 12's last."""
-    steps = transition_steps(_windows(), T0 - 1, T0 + 20, _graphs())
+    graphs = _graphs()
+    drawn = graphs[("node1", PE47)].nodes  # in the transition: bold; instance numbers out
+    assert "drbd_promote_0 node2" in drawn and "vip_monitor_20000 node1" not in drawn
+    steps = transition_steps(_windows(), T0 - 1, T0 + 20, graphs)
     path = [f"{a.describe()} {a.node}" for a in steps.critical]
     assert path[:3] == ["stop vip node1", "stop vm node1", "stop smbd node1"]
     assert "start fence-sbd node2" not in path
@@ -263,7 +266,10 @@ def test_a_transition_graph_is_drawn_only_from_a_scheduler_input():
 
     node.run = run
     graph = transition_graph(node, PE48)
-    assert "vip_start_0 node2" in graph.nodes and "ha-group_start_0" in graph.pseudo
+    assert {"vip_start_0 node2", "ha-group_start_0"} <= graph.nodes
+    assert graph.waits_for("fs_start_0 node2", {"drbd_promote_0 node2", "fs_start_0 node2",
+                                                "drbd_post_notify_promote_0 node2"}) == {
+        "drbd_promote_0 node2", "drbd_post_notify_promote_0 node2"}  # through pseudo ones
     [(command, timeout)] = node.commands
     assert f"crm_simulate --xml-file {PE48} --save-dotfile" in command and timeout == 60
     with pytest.raises(PacemakerError, match="not a scheduler input file"):
