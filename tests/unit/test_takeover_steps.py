@@ -12,6 +12,10 @@ promotes node 2 and starts the group there; node 2, DC once node 1 left, calcula
 empty transition 0. Two lines are missing on purpose: smbd's stop has no executor line,
 vm's monitor no result at all. The dot files are crm_simulate --save-dotfile's form
 (pcmk_simulate.c) of those two transitions' graphs.
+
+data/pacemaker-log-lab-hb03-node*.txt are the lab's own (Debian 12, Pacemaker 2.1.5, an
+HB-03 on 2026-12-07: the group moved off node 1 at 17:13:10, pacemaker stopped there at
+17:14:20 and started again at 17:14:40), the lines of that window the node-side filter keeps.
 """
 
 from __future__ import annotations
@@ -150,6 +154,40 @@ def test_with_the_graph_each_action_follows_what_it_was_ordered_after():
     assert path[-1] == "start vip node2"
     assert steps.method.startswith("the transition graph's ordering (crm_simulate on "
                                    "pe-input-47.bz2, pe-input-48.bz2)")
+
+
+def _lab(node: str) -> LogWindow:
+    return LogWindow(node, (DATA / f"pacemaker-log-lab-hb03-{node}.txt").read_text()
+                     .splitlines())
+
+
+def test_the_labs_own_handover_reads_whole():
+    """The lab's pacemaker.log: every action of the move has its result, the executor's
+    figures where it logs them, and a systemd resource (smbd), whose end execd does not
+    log, its execution from execd's "executing" line to its result."""
+    t0 = log_seconds("Dec 07 17:13:10.000")
+    steps = transition_steps([_lab("node1"), _lab("node2")], t0 - 1,
+                             log_seconds("Dec 07 17:14:40.000"))
+    assert [(t.dc, t.number, t.outcome) for t in steps.transitions] == [
+        ("node1", 5, "Complete"), ("node1", 6, "Stopped"), ("node1", 7, "Complete"),
+        ("node2", 0, "Complete"), ("node2", 1, "Complete")]
+    assert steps.transitions[1].aborted == "Transient attribute change"
+    assert len(steps.actions) == 30 and steps.problems == []
+    vm = _action(steps, "start vm", "node2")
+    assert (vm.exec_ms, vm.queue_ms, round(vm.done - vm.initiated, 3)) == (16807, 7, 17.752)
+    smbd = _action(steps, "start smbd", "node2")
+    assert (smbd.exec_ms, round(smbd.finished - smbd.started, 3)) == (None, 7.076)
+    assert smbd.detail().startswith("exec 7.076 s by the stamps, execd's figures not logged")
+    path = [f"{a.describe()} {a.node}" for a in steps.critical]
+    assert path[:5] == ["stop vip node1", "stop vm node1", "stop smbd node1", "stop fs node1",
+                        "demote drbd node1"]
+    handed = path.index("start vip node2")
+    assert path[handed - 5:handed + 1] == [
+        "promote drbd node2", "notify drbd (post promote) node2", "start fs node2",
+        "start smbd node2", "start vm node2", "start vip node2"]
+    # node 1's own shutdown comes after: transition 6 waited for all of transition 5
+    assert path[handed + 1:] == ["monitor vip every 20s node2", "notify drbd (pre stop) node2",
+                                 "stop drbd node1", "notify drbd (post stop) node2"]
 
 
 def test_the_lines_kept_on_the_node_are_all_the_parser_needs():
