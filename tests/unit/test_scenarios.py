@@ -4,6 +4,7 @@ and the cluster-manager seam."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from fixtures.managers.base import manager_for
 from fixtures.managers.heartbeat.driver import Heartbeat
 from fixtures.plugin import _scenario_deadlines
 from fixtures.probes import Probe, Probes
-from fixtures.scenarios.records import HeartbeatStop, Record
+from fixtures.scenarios.records import HeartbeatStop, LinkCut, Record
 from fixtures.scenarios.registry import SCENARIOS, deadline
 
 
@@ -41,6 +42,32 @@ def test_the_registry_names_the_scenario_fixtures_with_typed_records():
     for spec in SCENARIOS.values():
         assert issubclass(spec.record, Record) and spec.record.name
         assert spec.record.__doc__  # the fixture's documentation
+
+
+def test_each_record_names_its_own_instants_as_actions_and_recoveries():
+    for spec in SCENARIOS.values():
+        fields = {f.name for f in dataclasses.fields(spec.record)}
+        assert "t0" in spec.record.actions and spec.record.recoveries, spec.record.name
+        assert set(spec.record.actions) | set(spec.record.recoveries) <= fields
+
+
+def test_a_cluster_wait_runs_from_the_latest_action_before_its_recovery():
+    """SMB served again is timed from the fault without fencing, from the cable put back
+    with it (node 2 was reset and waited alone meanwhile: the suite's observation)."""
+    t0 = 1_795_642_427.0
+    cut = LinkCut(Timeline("link-cut", t0), t0=t0)
+    cut.node2_serves, cut.smb_served_again = t0 + 60, t0 + 62
+    cut.link_up, cut.drbd_healthy_again = t0 + 70, t0 + 75
+    assert [(w.name, w.started - t0, w.seconds) for w in cut.waits(t0 - 5, t0 + 80)] == [
+        ("fault → node2 serves", 0.0, 60.0), ("fault → SMB served again", 0.0, 62.0),
+        ("link up → DRBD UpToDate on both", 70.0, 5.0)]
+    race = LinkCut(Timeline("link-cut", t0), t0=t0)
+    race.node2_down, race.node2_back = t0 + 20, t0 + 90
+    race.link_up, race.smb_served_again, race.node2_rejoined = t0 + 150, t0 + 160, t0 + 170
+    assert [(w.name, w.started - t0) for w in race.waits(t0, t0 + 200)] == [
+        ("fault → node2 fenced", 0.0), ("fault → node2 answers SSH", 0.0),
+        ("link up → SMB served again", 150.0), ("link up → node2 rejoined", 150.0)]
+    assert LinkCut(Timeline("link-cut", t0)).waits(t0, t0 + 10) == []  # never injected
 
 
 def test_the_scenarios_import_without_a_cycle_and_leave_pytest_to_the_plugin():
