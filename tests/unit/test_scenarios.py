@@ -14,7 +14,7 @@ import pytest
 
 from fixtures import faults
 from fixtures.access.evidence import Timeline
-from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.fault_hooks import DISK, HOOKS, POWER
 from fixtures.access.inventory import Inventory
 from fixtures.access.node import NodeError
 from fixtures.faults import baseline
@@ -26,12 +26,13 @@ from fixtures.scenarios.records import HeartbeatStop, Record
 from fixtures.scenarios.registry import SCENARIOS, deadline
 
 
-def _inventory(scale: float = 1.0, hooks: bool = True) -> Inventory:
-    hook = dict.fromkeys(HOOKS, "true")
+def _inventory(scale: float = 1.0, hooks: bool | tuple[str, ...] = True) -> Inventory:
+    """A lab-like inventory; node 1 has every hook, none, or the ones named."""
+    named = HOOKS if hooks is True else hooks or ()
     return Inventory.model_validate({
         "cluster": "lab", "disposable": True, "budgets": {"scale": scale},
         "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},
-                   "faults": hook if hooks else {}},
+                   "faults": dict.fromkeys(named, "true")},
                   {"name": "node2", "address": "192.168.1.2", "ssh": {"key": "/k"}}]})
 
 
@@ -277,3 +278,38 @@ def test_a_test_using_a_scenario_gets_its_timeline_and_summary_as_evidence():
 def evidence_of_now():
     from fixtures.access.evidence import current
     return current()
+
+
+@pytest.mark.parametrize("cs, ds, pds, lost", [
+    ("Connected", "Diskless", "UpToDate", True),  # detached after an I/O error (detach)
+    ("WFConnection", "Diskless", "DUnknown", True),
+    ("Connected", "Inconsistent", "UpToDate", True),  # kept though failed (pass_on)
+    ("SyncTarget", "Inconsistent", "UpToDate", False),  # mending by itself
+    ("Connected", "UpToDate", "UpToDate", False),
+    ("StandAlone", "Diskless", "DUnknown", False),  # down: the manager's stop, or unstarted
+    ("StandAlone", "UpToDate", "DUnknown", False),  # split brain: settled elsewhere
+])
+def test_the_baseline_knows_a_disk_lost_to_an_io_error(cs, ds, pds, lost):
+    from fixtures.resources.drbd import DrbdState
+
+    assert baseline._lost_disk(DrbdState(0, cs, "Primary", "Secondary", ds, pds)) is lost
+    assert baseline._lost_disk(None) is False
+
+
+@pytest.mark.parametrize("hooked, undone", [(True, False), (True, True), (False, False)])
+def test_the_baseline_gives_a_failed_disk_back_then_attaches_it(monkeypatch, hooked, undone):
+    inv = _inventory(hooks=True if hooked else POWER.hooks)
+    commands, hooks, log = [], [], []
+
+    def run(command, *args, timeout=None, check=False):
+        commands.append(command)
+        raise NodeError("node1: exit 10: (114) Device is attached to a disk")  # logged
+
+    node = SimpleNamespace(name="node1", spec=inv.nodes[0], run=run)
+    monkeypatch.setattr(faults, "run_hook", lambda n, action: hooks.append(action) or 1.0)
+    baseline._reattach(SimpleNamespace(inventory=inv), node, log.append,
+                       restore_disk=not undone)
+    # the disk back first (unless the scenario's undo did it), then detach and attach
+    assert hooks == ([DISK.undo_hook] if hooked and not undone else [])
+    assert commands == ["drbdadm detach r0 2>/dev/null; drbdadm attach r0"]
+    assert log[-1] == "restore: node1: exit 10: (114) Device is attached to a disk"
