@@ -79,7 +79,7 @@ def test_node1_detaches_its_failed_disk_and_serves_from_node2s_disk(
         f"{node1.name} stopped serving (DRBD Primary, mount, VIP) "
         f"{sc.since(sc.node1_stopped_serving)}s after its disk failed")
     assert sc.smb_before.intact, (
-        f"a file written before the failure, read through the VIP without node1's disk: "
+        f"a file written before the failure, read through the VIP while node1's disk failed: "
         f"{sc.smb_before.why()}")
     assert sc.last_write is not None and sc.last_write > sc.detached, (
         f"the share acknowledged no write while {node1.name} ran without its disk")
@@ -96,5 +96,5 @@ def test_node1_detaches_its_failed_disk_and_serves_from_node2s_disk(
         f"drbdadm attach on {node1.name} once its disk was back: {sc.attach_error}")
     within(resync, budget, "DRBD resync after the disk was attached again")
     assert sc.smb_during.intact, (
-        f"a file written without node1's disk, read through the VIP from its resynced disk: "
-        f"{sc.smb_during.why()}")
+        f"a file written while node1's disk failed, read through the VIP from its resynced "
+        f"disk: {sc.smb_during.why()}")
