@@ -1,4 +1,4 @@
-"""Command line: up | down | status | ssh | power | link | exec."""
+"""Command line: up | down | status | ssh | power | link | disk | exec."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fixtures.access.errors import SuiteError, printable
-from fixtures.access.fault_hooks import LINK, POWER
+from fixtures.access.fault_hooks import DISK, LINK, POWER
 from lab import accel as accel_mod
 from lab import (
     builds,
@@ -131,6 +131,11 @@ def build_parser() -> Parser:
     link = sub.add_parser("link", help="plug or unplug a node's network cable")
     link.add_argument("node", choices=names)
     link.add_argument("state", choices=[LINK.undo, LINK.inject])
+
+    disk = sub.add_parser("disk", help="fail a node's DRBD backing disk (reads return I/O "
+                                       "errors) or restore it")
+    disk.add_argument("node", choices=names)
+    disk.add_argument("state", choices=[DISK.undo, DISK.inject])
 
     ex = sub.add_parser("exec", help="run a host command inside the namespace")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -592,6 +597,14 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_disk(args: argparse.Namespace) -> int:
+    preflight.check_root()
+    node = config.node_by_name(args.node)
+    qemu.set_disk(node, failed=args.state == DISK.inject)
+    print(f"{node.name}: disk {args.state}")
+    return 0
+
+
 def cmd_exec(args: argparse.Namespace) -> int:
     preflight.check_root()
     if not netns.exists():
@@ -606,7 +619,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "up": cmd_up, "down": cmd_down, "status": cmd_status, "ssh": cmd_ssh,
-    "power": cmd_power, "link": cmd_link, "exec": cmd_exec, "snapshot": cmd_snapshot,
+    "power": cmd_power, "link": cmd_link, "disk": cmd_disk, "exec": cmd_exec,
+    "snapshot": cmd_snapshot,
 }
 
 

@@ -20,6 +20,20 @@ from lab.image import Image
 QEMU = "qemu-system-x86_64"
 NETDEV_ID = "lan"  # the id `set_link` acts on
 SBD_PCI_SLOT = "0x10"
+# The DRBD backing disk (the guest's vdb) as named block nodes, for `set_disk`: the drive
+# (its BlockBackend), its raw format node and the file node under it; a failed disk is a
+# blkdebug node over that file node, swapped in as the raw node's child.
+DATA_DRIVE = "data"
+DATA_FORMAT_NODE = "data-format"
+DATA_FILE_NODE = "data-file"
+DATA_FAILED_NODE = "data-failed"
+# What fails: every read returns EIO, as from a disk whose media can no longer be read;
+# writes and flushes still land. A disk failing writes too fails DRBD's metadata writes,
+# and DRBD 8.4 detaches on those whatever its on-io-error says (drbd_int.h,
+# __drbd_chk_io_error_: only data errors are passed on): failing reads is where the
+# setting decides, detach (Diskless) against pass_on (kept attached, Inconsistent).
+# Flushes passing also lets the swap back, which flushes the node, succeed.
+DISK_READ_ERRORS = [{"event": "read_aio", "iotype": "read", "errno": 5}]
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,14 @@ def sbd_disk_args(sbd_disk: Path) -> list[str]:
     ]
 
 
+def data_disk_args(node_paths: NodePaths) -> list[str]:
+    """The DRBD backing disk: auto-placed after the root disk (the guest's vdb), its nodes
+    named for `set_disk`, and an I/O error reported to the guest (not a paused VM)."""
+    return ["-drive", f"file={node_paths.data_disk},if=virtio,format=raw,cache=writeback,"
+                      f"id={DATA_DRIVE},node-name={DATA_FORMAT_NODE},"
+                      f"file.node-name={DATA_FILE_NODE},rerror=report,werror=report"]
+
+
 def node_accel(node: LabNode, default: str) -> str:
     """The accelerator ``node`` was last started with (its state file), else ``default``."""
     try:
@@ -129,7 +151,7 @@ def command_line(node: LabNode, image: Image, accel: str, node_paths: NodePaths,
         # The overlay holds qcow2 metadata: writeback honours guest flushes, so a
         # SIGKILL (pulled plug) cannot corrupt it.
         "-drive", f"file={p.overlay},if=virtio,format=qcow2,cache=writeback,discard=unmap",
-        "-drive", f"file={p.data_disk},if=virtio,format=raw,cache=writeback",
+        *data_disk_args(p),
         # attached to both nodes always: harmless where Heartbeat runs
         *sbd_disk_args(sbd_disk or config.sbd_disk_path()),
         *watchdog_args(),
@@ -308,6 +330,25 @@ def qmp(node: LabNode, command: str, arguments: dict[str, object] | None = None,
 def set_link(node: LabNode, up: bool) -> None:
     """Plug or unplug the node's network cable (the guest sees carrier change)."""
     qmp(node, "set_link", {"name": NETDEV_ID, "up": up})
+
+
+def set_disk(node: LabNode, failed: bool) -> None:
+    """Fail the node's DRBD backing disk (DISK_READ_ERRORS), or give it back as it was:
+    the raw node's file child swapped for the blkdebug node or back (blockdev-reopen,
+    QEMU >= 6.1). Either is idempotent; the guest keeps its device all along."""
+    found = qmp(node, "query-named-block-nodes")
+    names = {n["node-name"] for n in found} if isinstance(found, list) else set()
+    if DATA_FORMAT_NODE not in names:
+        raise LabError(f"{node.name}: its QEMU names no block node {DATA_FORMAT_NODE!r} (started "
+                       "by an older lab): python -m lab down, then up")
+    if failed and DATA_FAILED_NODE not in names:
+        qmp(node, "blockdev-add", {"driver": "blkdebug", "node-name": DATA_FAILED_NODE,
+                                   "image": DATA_FILE_NODE, "inject-error": DISK_READ_ERRORS})
+    child = DATA_FAILED_NODE if failed else DATA_FILE_NODE
+    qmp(node, "blockdev-reopen", {"options": [
+        {"driver": "raw", "node-name": DATA_FORMAT_NODE, "file": child}]})
+    if not failed and DATA_FAILED_NODE in names:
+        qmp(node, "blockdev-del", {"node-name": DATA_FAILED_NODE})
 
 
 def rss_mib(pid: int) -> float:

@@ -407,6 +407,8 @@ COMPARE_CASES = [
          _edit_json("compliance.json", lambda d: d.update(cluster_manager=3))),
     Past("calibration-string", "malformed 'calibration'",
          _edit_json("compliance.json", lambda d: d.update(calibration="fast"))),
+    Past("overhead-ratio-word", "overhead.ratio is not a number: '64%'",
+         _edit_json("compliance.json", lambda d: d["overhead"].update(ratio="64%"))),
     Past("config-nodes-list", "config.json: 'nodes' is not a JSON object",
          _edit_json("config.json", lambda d: d.update(nodes=[]))),
     Past("config-files-list", "files is not a JSON object",

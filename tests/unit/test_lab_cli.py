@@ -2,6 +2,7 @@
 
 import pytest
 
+from fixtures.access.fault_hooks import DISK
 from lab import cli, preflight
 from lab.errors import LabError
 
@@ -25,6 +26,9 @@ def test_commands_parse() -> None:
     args = cli.parse_args(["power", "node2", "on", "--wait"])
     assert (args.node, args.state, args.wait) == ("node2", "on", True)
     assert cli.parse_args(["link", "node1", "down"]).state == "down"
+    # the disk fault's states are the vocabulary's (fixtures/access/fault_hooks.py)
+    for state in DISK.states:
+        assert cli.parse_args(["disk", "node1", state]).state == state
     assert cli.parse_args(["ssh", "node1", "cat", "/proc/drbd"]).cmd == ["cat", "/proc/drbd"]
     assert cli.parse_args(["ssh", "node1"]).cmd == []
     assert cli.parse_args(["exec", "--", "pytest", "-x"]).cmd == ["pytest", "-x"]
@@ -38,6 +42,8 @@ def test_commands_parse() -> None:
         ["power", "node3", "on"],
         ["power", "node1", "reboot"],
         ["link", "node1", "sideways"],
+        ["disk", "node1", "down"],
+        ["disk", "node3", "fail"],
         ["exec"],
         ["exec", "--"],
         ["up", "--profile", "bogus"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.fault_hooks import DISK, HOOKS
 from fixtures.access.inventory import Inventory
 from lab import builds, config, inventory
 
@@ -71,6 +71,9 @@ def test_node_entries() -> None:
     assert tuple(node2["faults"]) == HOOKS
     assert node2["faults"]["power_off"] == "cd /repo && /py -m lab power node2 off"
     assert node2["faults"]["link_up"] == "cd /repo && /py -m lab link node2 up"
+    fail, restore = (node2["faults"][hook] for hook in DISK.hooks)
+    assert (fail, restore) == ("cd /repo && /py -m lab disk node2 fail",
+                               "cd /repo && /py -m lab disk node2 restore")
 
 
 @pytest.mark.parametrize("state", [None, "/srv/ha lab"])

@@ -1,10 +1,14 @@
-"""QEMU command line of a lab node."""
+"""QEMU command line of a lab node, and its disk fault on a real QEMU."""
 
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from lab import config, qemu, snapshot
+from lab.errors import LabError
 from lab.image import Image
 
 IMG = Image(Path("/cache/h1"), "h1")
@@ -117,3 +121,79 @@ def test_is_our_qemu_rejects_other_processes() -> None:
 
     assert not qemu.is_our_qemu(os.getpid(), config.NODES[0])
     assert not qemu.is_our_qemu(999_999_999, config.NODES[0])
+
+
+def test_the_data_disk_is_vdb_with_named_nodes_and_errors_reported() -> None:
+    data = _opt(_cmd("node1"), "-drive")[1].split(",")
+    assert data[:2] == ["file=/state/node1/data.raw", "if=virtio"]  # auto-placed: vdb
+    assert {f"id={qemu.DATA_DRIVE}", f"node-name={qemu.DATA_FORMAT_NODE}",
+            f"file.node-name={qemu.DATA_FILE_NODE}"} <= set(data)
+    # an I/O error reaches the guest (DRBD sees it) instead of pausing the VM
+    assert {"rerror=report", "werror=report"} <= set(data)
+
+
+def test_set_disk_refuses_a_qemu_started_without_the_named_nodes(monkeypatch) -> None:
+    calls = []
+
+    def qmp(node, command, arguments=None, timeout=5.0):
+        calls.append(command)
+        return [{"node-name": "#block123"}, {"node-name": "#block311"}]
+
+    monkeypatch.setattr(qemu, "qmp", qmp)
+    with pytest.raises(LabError, match="names no block node 'data-format'.*lab down"):
+        qemu.set_disk(config.NODES[0], failed=True)
+    assert calls == ["query-named-block-nodes"]  # nothing changed
+
+
+@pytest.mark.skipif(shutil.which(qemu.QEMU) is None, reason="qemu-system-x86 is not installed")
+def test_set_disk_fails_reads_then_gives_the_disk_back_on_a_real_qemu(tmp_path, monkeypatch):
+    """The lab's disk fault on this host's QEMU (7.2 on Debian 12), the data disk attached
+    as the lab attaches it, nothing booted (-S): through the drive the guest reads, reads
+    fail between set_disk(failed=True) and set_disk(failed=False) and not after, writes
+    land all along, and either call twice changes nothing more."""
+    monkeypatch.setenv("HA_LAB_STATE", str(tmp_path))
+    node = config.NODES[0]
+    p = qemu.paths(node)
+    p.directory.mkdir(parents=True)
+    with p.data_disk.open("wb") as fh:
+        fh.truncate(1 << 20)
+    out = tmp_path / "qemu.out"  # qemu-io prints on QEMU's stdout, not in the reply
+    with out.open("w") as fh:
+        proc = subprocess.Popen(
+            [qemu.QEMU, "-machine", "q35", "-accel", "tcg", "-m", "64", "-nodefaults",
+             "-no-user-config", "-display", "none", "-S", *qemu.data_disk_args(p),
+             "-qmp", f"unix:{p.qmp},server=on,wait=off"],
+            stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not p.qmp.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        def io(command: str) -> None:
+            qemu.qmp(node, "human-monitor-command",
+                     {"command-line": f'qemu-io {qemu.DATA_DRIVE} "{command}"'})
+
+        io("write -P 0x11 0 4096")
+        qemu.set_disk(node, failed=True)
+        qemu.set_disk(node, failed=True)
+        io("read 0 512")
+        io("write -P 0x22 4096 512")
+        qemu.set_disk(node, failed=False)
+        qemu.set_disk(node, failed=False)
+        io("read -P 0x11 0 512")
+        io("read -P 0x22 4096 512")  # written while the disk failed
+        nodes = {n["node-name"] for n in qemu.qmp(node, "query-named-block-nodes")}
+        qemu.qmp(node, "quit")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    said = [line for line in out.read_text().splitlines()
+            if line.startswith(("wrote", "read", "Pattern"))]
+    assert said == ["wrote 4096/4096 bytes at offset 0",
+                    "read failed: Input/output error",
+                    "wrote 512/512 bytes at offset 4096",
+                    "read 512/512 bytes at offset 0",
+                    "read 512/512 bytes at offset 4096"], said
+    assert nodes == {qemu.DATA_FORMAT_NODE, qemu.DATA_FILE_NODE}  # the blkdebug node gone

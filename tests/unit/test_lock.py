@@ -232,7 +232,8 @@ def test_each_scenario_records_its_body_and_its_restore_as_phases(tmp_path, monk
     assert sc.error == "" and sc.seconds is not None and sc.restore_seconds is not None
     assert (tmp_path / "lock").exists()
     phases = [(p.name, p.kind, p.parent) for p in run.info.phases]
-    assert phases == [("heartbeat-stop", "scenario", "heartbeat-stop"),
+    assert phases == [("cluster lock and baseline before the first fault", "checks", ""),
+                      ("heartbeat-stop", "scenario", "heartbeat-stop"),
                       ("heartbeat-stop: restore", "restore", "heartbeat-stop")]
     assert all(p.seconds is not None for p in run.info.phases) and restores == ["restore"]
     shown = run.info.scenarios
@@ -240,3 +241,26 @@ def test_each_scenario_records_its_body_and_its_restore_as_phases(tmp_path, monk
         ("heartbeat-stop", "heartbeat_stop", sc.seconds)]
     run.close()
     assert not (tmp_path / "lock").exists()
+
+
+def test_the_cluster_waits_of_a_scenario_come_from_its_records_stamps(tmp_path, monkeypatch,
+                                                                        restores):
+    """Fault → takeover and manager start → failback are the cluster's; the rest of the
+    body (files, SMB round trips, probes) and a recovery never seen are the suite's."""
+    run = _run(tmp_path)
+    monkeypatch.setattr(baseline, "problems", lambda c: [])
+
+    def body(run: Run, sc) -> None:
+        sc.t0 = time.time()
+        time.sleep(0.05)
+        sc.node2_serves = time.time()
+        time.sleep(0.05)  # the suite reads its files back: not a wait of the cluster's
+        sc.manager_start = time.time()  # the failback is never seen (node1_serves_again)
+
+    run.record(_with_body("heartbeat_stop", body))
+    body_phase = next(p for p in run.info.phases if p.kind == "scenario")
+    [wait] = run.info.scenarios[0].waits
+    assert (wait.name, wait.kind, wait.parent) == ("fault → node2 serves", "cluster",
+                                                   "heartbeat-stop")
+    assert body_phase.started <= wait.started and wait.ended <= body_phase.ended
+    assert 0.04 < wait.ended - wait.started < body_phase.ended - body_phase.started

@@ -156,3 +156,57 @@ def test_the_service_found_in_the_cib_is_what_crm_mon_shows_running():
     assert moving.runs_on(members) is None
     assert all(nodes == {"node2"} for nodes in moving.nodes_of(members).values())
     assert moving.runs_on([]) is None and moving.runs_on(["absent"]) is None
+
+
+class _ScriptedNode:
+    """node1 of the lab as the driver's stop and start talk to it: its CIB, crm_mon
+    answering at the baseline until the promotion is banned, then with the service on
+    node2; every command recorded."""
+
+    def __init__(self, serving: bool = True):
+        self.name = "node1"
+        self.commands: list[str] = []
+        self.banned = False
+        baseline = _read("crm_mon-baseline.xml")
+        swapped = (baseline.replace("node1", "@").replace("node2", "node1")
+                   .replace("@", "node2"))
+        self.before, self.after = (baseline, swapped) if serving else (swapped, swapped)
+
+    def run(self, command: str, timeout: float | None = None, check: bool = False):
+        from fixtures.access.node import Result
+
+        self.commands.append(command)
+        out = ""
+        if command.startswith("cibadmin --query"):
+            out = _read("cib-lab.xml")
+        elif command.startswith("crm_mon"):
+            out = self.after if self.banned else self.before
+        elif command.startswith("crm_resource --ban"):
+            self.banned = True
+        elif command.startswith("drbdadm cstate"):
+            out = "WFConnection\n"
+        status = 3 if command.startswith("systemctl is-active") else 0
+        return Result(command, status, out, "", 0.0)
+
+
+def test_stop_hands_the_service_over_before_pacemaker_stops_and_start_clears_the_ban():
+    """HB-03 on Pacemaker stops the node as an admin takes it out for maintenance: the
+    promotion banned there first (the promoted-move transition), pacemaker stopped only
+    once the service runs on the peer; start lifts the ban (HB-04's failback)."""
+    node = _ScriptedNode()
+    drv = Pacemaker(_inventory())
+    drv.stop(node)
+    ban = next(i for i, c in enumerate(node.commands) if c.startswith("crm_resource --ban"))
+    stop = node.commands.index("systemctl stop pacemaker")
+    assert "--promoted --resource drbd-clone --node node1" in node.commands[ban]
+    assert ban < stop and any(c.startswith("crm_mon") for c in node.commands[ban:stop])
+    node.commands.clear()
+    drv.start(node)
+    assert "crm_resource --clear --resource drbd-clone --quiet" in node.commands
+
+
+def test_stop_of_a_node_that_does_not_serve_bans_nothing():
+    node = _ScriptedNode(serving=False)
+    Pacemaker(_inventory()).stop(node)
+    assert not any(c.startswith("crm_resource --ban") for c in node.commands)
+    assert "systemctl stop pacemaker" in node.commands

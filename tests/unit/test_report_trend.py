@@ -107,6 +107,11 @@ BAD_RUNS = {
         "schema": 1, "cluster": "lab", "started": "2026-11-20T00:00:00Z", "verdict": "PASS",
         "controls": [], "figures": {"provisioning (s)": "n/a"}}),
         "run figure 'provisioning (s)' is not a number: 'n/a'"),
+    "string-overhead": (json.dumps({
+        "schema": 1, "cluster": "lab", "started": "2026-11-20T00:00:00Z", "verdict": "PASS",
+        "controls": [], "overhead": {"wall": 90.0, "cluster": 30.0, "suite": "60",
+                                     "ratio": 0.667, "parts": {}}}),
+        "overhead.suite is not a number: '60'"),
 }
 
 
@@ -191,3 +196,24 @@ def test_a_steady_figure_is_not_wide_and_not_applicable_is_not_not_run():
     hb09 = {c["id"]: c for c in result["controls"]}["HB-09"]
     assert (hb09["not_applicable"], hb09["not_run"], hb09["history"][0]) == (
         3, 0, "not applicable")
+
+
+def test_the_suites_overhead_over_runs_leaves_out_runs_from_before_the_split(tmp_path: Path,
+                                                                            capsys):
+    dirs = three_runs(tmp_path)
+    before = json.loads((dirs[0] / "compliance.json").read_text())
+    del before["overhead"]  # a report written before the split
+    (dirs[0] / "compliance.json").write_text(json.dumps(before))
+    quiet = json.loads((dirs[1] / "compliance.json").read_text())
+    del quiet["overhead"]["problem"]  # optional: nothing to say
+    (dirs[1] / "compliance.json").write_text(json.dumps(quiet))
+    result = trend.compute(trend.load_runs([tmp_path]))
+    split = result["overhead"]
+    assert len(split["runs"]) == 2 and split["without"] == 1
+    # no scenario in these runs: the whole wall is the suite's own
+    assert split["ratio"] == {"min": 1.0, "median": 1.0, "max": 1.0}
+    assert split["wall"]["median"] == 60.0 and split["cluster"]["max"] == 0.0
+    assert "the suite's own time over 2 runs: median 100% of the wall" in trend.text(result)
+    assert main(["trend", str(tmp_path)]) == 0
+    html = (tmp_path / "trend.html").read_text()
+    assert "1 run from before the split is left out" in html and 'id="overhead"' in html

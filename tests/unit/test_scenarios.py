@@ -4,6 +4,7 @@ and the cluster-manager seam."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from fixtures import faults
 from fixtures.access.evidence import Timeline
-from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.fault_hooks import DISK, HOOKS, POWER
 from fixtures.access.inventory import Inventory
 from fixtures.access.node import NodeError
 from fixtures.faults import baseline
@@ -22,25 +23,52 @@ from fixtures.managers.base import manager_for
 from fixtures.managers.heartbeat.driver import Heartbeat
 from fixtures.plugin import _scenario_deadlines
 from fixtures.probes import Probe, Probes
-from fixtures.scenarios.records import HeartbeatStop, Record
+from fixtures.scenarios.records import HeartbeatStop, LinkCut, Record
 from fixtures.scenarios.registry import SCENARIOS, deadline
 
 
-def _inventory(scale: float = 1.0, hooks: bool = True) -> Inventory:
-    hook = dict.fromkeys(HOOKS, "true")
+def _inventory(scale: float = 1.0, hooks: bool | tuple[str, ...] = True) -> Inventory:
+    """A lab-like inventory; node 1 has every hook, none, or the ones named."""
+    named = HOOKS if hooks is True else hooks or ()
     return Inventory.model_validate({
         "cluster": "lab", "disposable": True, "budgets": {"scale": scale},
         "nodes": [{"name": "node1", "address": "192.168.1.1", "ssh": {"key": "/k"},
-                   "faults": hook if hooks else {}},
+                   "faults": dict.fromkeys(named, "true")},
                   {"name": "node2", "address": "192.168.1.2", "ssh": {"key": "/k"}}]})
 
 
 def test_the_registry_names_the_scenario_fixtures_with_typed_records():
-    assert list(SCENARIOS) == ["role_flip", "heartbeat_stop", "power_off", "link_cut",
-                               "lone_boot"]
+    assert list(SCENARIOS) == ["role_flip", "disk_failure", "heartbeat_stop", "power_off",
+                               "link_cut", "lone_boot"]
     for spec in SCENARIOS.values():
         assert issubclass(spec.record, Record) and spec.record.name
         assert spec.record.__doc__  # the fixture's documentation
+
+
+def test_each_record_names_its_own_instants_as_actions_and_recoveries():
+    for spec in SCENARIOS.values():
+        fields = {f.name for f in dataclasses.fields(spec.record)}
+        assert "t0" in spec.record.actions and spec.record.recoveries, spec.record.name
+        assert set(spec.record.actions) | set(spec.record.recoveries) <= fields
+
+
+def test_a_cluster_wait_runs_from_the_latest_action_before_its_recovery():
+    """SMB served again is timed from the fault without fencing, from the cable put back
+    with it (node 2 was reset and waited alone meanwhile: the suite's observation)."""
+    t0 = 1_795_642_427.0
+    cut = LinkCut(Timeline("link-cut", t0), t0=t0)
+    cut.node2_serves, cut.smb_served_again = t0 + 60, t0 + 62
+    cut.link_up, cut.drbd_healthy_again = t0 + 70, t0 + 75
+    assert [(w.name, w.started - t0, w.seconds) for w in cut.waits(t0 - 5, t0 + 80)] == [
+        ("fault → node2 serves", 0.0, 60.0), ("fault → SMB served again", 0.0, 62.0),
+        ("link up → DRBD UpToDate on both", 70.0, 5.0)]
+    race = LinkCut(Timeline("link-cut", t0), t0=t0)
+    race.node2_down, race.node2_back = t0 + 20, t0 + 90
+    race.link_up, race.smb_served_again, race.node2_rejoined = t0 + 150, t0 + 160, t0 + 170
+    assert [(w.name, w.started - t0) for w in race.waits(t0, t0 + 200)] == [
+        ("fault → node2 fenced", 0.0), ("fault → node2 answers SSH", 0.0),
+        ("link up → SMB served again", 150.0), ("link up → node2 rejoined", 150.0)]
+    assert LinkCut(Timeline("link-cut", t0)).waits(t0, t0 + 10) == []  # never injected
 
 
 def test_the_scenarios_import_without_a_cycle_and_leave_pytest_to_the_plugin():
@@ -118,6 +146,29 @@ def test_applicable_is_decided_from_the_inventory_hooks():
     assert SCENARIOS["power_off"].applicable(_inventory(hooks=False)) == (
         "the inventory has no `power_off` or `power_on` hook for node1")
     assert SCENARIOS["heartbeat_stop"].applicable(_inventory(hooks=False)) == ""
+
+
+def test_the_disk_failure_runs_only_where_the_inventory_fails_a_disk():
+    assert SCENARIOS["disk_failure"].applicable(_inventory()) == ""
+    fail, restore = DISK.hooks
+    assert SCENARIOS["disk_failure"].applicable(_inventory(hooks=False)) == (
+        f"the inventory has no `{fail}` or `{restore}` hook for node1")
+    # a site (Vagrant) that cannot fail a disk but can pull the plug
+    power_only = _inventory(hooks=POWER.hooks)
+    assert SCENARIOS["disk_failure"].applicable(power_only) == (
+        f"the inventory has no `{fail}` or `{restore}` hook for node1")
+    assert SCENARIOS["power_off"].applicable(power_only) == ""
+
+
+def test_the_disk_failure_waits_for_the_resync_budget():
+    from fixtures.scenarios.disk_failure import detach_wait
+
+    inv = _inventory()
+    longer = inv.model_copy(update={"budgets": inv.budgets.model_copy(update={"resync": 500})})
+    spec = SCENARIOS["disk_failure"]
+    # the scenario's own wait for the resync, and the restore's, each grow with the budget
+    assert spec.deadline(longer) - spec.deadline(inv) == 2 * (500 - inv.budgets.resync)
+    assert detach_wait(_inventory(scale=3.0)) == 3 * detach_wait(inv)
 
 
 class Recorded(faults.Fault):
@@ -277,3 +328,83 @@ def test_a_test_using_a_scenario_gets_its_timeline_and_summary_as_evidence():
 def evidence_of_now():
     from fixtures.access.evidence import current
     return current()
+
+
+@pytest.mark.parametrize("cs, ds, pds, lost", [
+    ("Connected", "Diskless", "UpToDate", True),  # detached after an I/O error (detach)
+    ("WFConnection", "Diskless", "DUnknown", True),
+    ("Connected", "Inconsistent", "UpToDate", True),  # kept though failed (pass_on)
+    ("SyncTarget", "Inconsistent", "UpToDate", False),  # mending by itself
+    ("Connected", "UpToDate", "UpToDate", False),
+    ("StandAlone", "Diskless", "DUnknown", False),  # down: the manager's stop, or unstarted
+    ("StandAlone", "UpToDate", "DUnknown", False),  # split brain: settled elsewhere
+])
+def test_the_baseline_knows_a_disk_lost_to_an_io_error(cs, ds, pds, lost):
+    from fixtures.resources.drbd import DrbdState
+
+    assert baseline._lost_disk(DrbdState(0, cs, "Primary", "Secondary", ds, pds)) is lost
+    assert baseline._lost_disk(None) is False
+
+
+@pytest.mark.parametrize("hooked, undone", [(True, False), (True, True), (False, False)])
+def test_the_baseline_gives_a_failed_disk_back_then_attaches_it(monkeypatch, hooked, undone):
+    inv = _inventory(hooks=True if hooked else POWER.hooks)
+    commands, hooks, log = [], [], []
+
+    def run(command, *args, timeout=None, check=False):
+        commands.append(command)
+        raise NodeError("node1: exit 10: (114) Device is attached to a disk")  # logged
+
+    node = SimpleNamespace(name="node1", spec=inv.nodes[0], run=run)
+    monkeypatch.setattr(faults, "run_hook", lambda n, action: hooks.append(action) or 1.0)
+    baseline._reattach(SimpleNamespace(inventory=inv), node, log.append,
+                       restore_disk=not undone)
+    # the disk back first (unless the scenario's undo did it), then detach and attach
+    assert hooks == ([DISK.undo_hook] if hooked and not undone else [])
+    assert commands == ["drbdadm detach r0 2>/dev/null; drbdadm attach r0"]
+    assert log[-1] == "restore: node1: exit 10: (114) Device is attached to a disk"
+
+
+def _disk_failure(kept: bool):
+    """What the disk-failure scenario records on a cluster that detaches the failed disk,
+    or (``kept``) on one that keeps it attached, Inconsistent (on-io-error pass_on)."""
+    from fixtures.resources.samba import WriterReport
+    from fixtures.scenarios.records import DiskFailure
+
+    t0 = 1_795_642_427.0
+    sc = DiskFailure(Timeline("disk-failure", t0), writer=WriterReport(acknowledged={"f": b"1"}))
+    sc.t0, sc.last_write, sc.vm_on_node1, sc.console_answers = t0, t0 + 14, True, t0 + 2
+    for trip in (sc.smb_before, sc.smb_during):
+        trip.written = trip.read_back = b"bytes\n"
+    if kept:
+        sc.node1_disks = ["UpToDate", "Inconsistent"]
+        sc.attach_error = "(114) Device is attached to a disk (use detach first)"
+    else:
+        sc.node1_disks, sc.detached = ["UpToDate", "Failed", "Diskless"], t0 + 1.5
+        sc.attached, sc.resynced = t0 + 16, t0 + 21
+    return sc
+
+
+def test_drbd05_fails_when_node1_keeps_its_failing_disk():
+    """The control's own assertions: a detached disk passes; the same run with the failing
+    disk kept attached (Inconsistent: DRBD's pass_on) fails, naming what was seen."""
+    from fixtures.access.evidence import Evidence, activate, deactivate
+    from suites import test_drbd as drbd_suite  # the control's own assertion
+
+    control = drbd_suite.test_node1_detaches_its_failed_disk_and_serves_from_node2s_disk
+    inv = _inventory()
+    n1, n2 = (SimpleNamespace(name=n.name) for n in inv.nodes)
+    token = activate(Evidence())
+    try:
+        control(_disk_failure(kept=False), n1, n2, inv)
+        with pytest.raises(AssertionError, match="node1 did not detach its failing disk: its "
+                                                 "DRBD disk was UpToDate/Inconsistent while it "
+                                                 "failed, never Diskless"):
+            control(_disk_failure(kept=True), n1, n2, inv)
+        slow = _disk_failure(kept=False)
+        slow.resynced = slow.attached + inv.budgets.scaled.resync + 1
+        with pytest.raises(AssertionError, match="DRBD resync after the disk was attached "
+                                                 "again 121.0s, budget 120s"):
+            control(slow, n1, n2, inv)
+    finally:
+        deactivate(token)

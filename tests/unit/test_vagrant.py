@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.access.fault_hooks import HOOKS
+from fixtures.access.fault_hooks import DISK, HOOKS
 from fixtures.access.inventory import load
 from lab import calibrate
 from vagrant import box
@@ -106,6 +106,8 @@ def test_libvirt_inventory_is_accepted_by_the_suite(tmp_path, key):
     assert f.link_up == "virsh -c qemu:///system domif-setlink uuid-1 52:54:00:00:01:01 up"
     assert n2.faults.power_off.endswith("destroy uuid-2")
     assert tuple(inv["nodes"][0]["faults"]) == HOOKS  # every hook of the vocabulary
+    # no provider command fails a running guest's disk: DRBD-05 is not run on Vagrant
+    assert all(getattr(n1.faults, hook) is None for hook in DISK.hooks)
     assert "52:54:00:00:01:02" in n2.faults.link_down
 
 
@@ -122,6 +124,7 @@ def test_virtualbox_inventory_has_vboxmanage_hooks(tmp_path, key):
     assert n1.faults.link_down == "VBoxManage controlvm uuid-1 setlinkstate2 off"
     assert n2.faults.link_up == "VBoxManage controlvm uuid-2 setlinkstate2 on"
     assert tuple(inv["nodes"][1]["faults"]) == HOOKS
+    assert all(getattr(n2.faults, hook) is None for hook in DISK.hooks)
 
 
 def test_hooks_fall_back_to_vm_names_before_up(tmp_path, key):
