@@ -1,8 +1,8 @@
 """DRBD-05 judges what DRBD does with a failing disk, not the configuration's text: with
-``on-io-error pass_on`` (DRBD's default) in force on both nodes, the lab's disk fault
-(node 1's reads fail) leaves node 1's DRBD disk attached, Inconsistent, and DRBD-05 must
-fail naming it. The setting goes back to ``detach`` after (``drbdadm adjust``) and the
-baseline is restored (the restore re-attaches the disk DRBD kept).
+``on-io-error pass_on`` in force on both nodes (DRBD 8.4's default is ``detach``), the
+lab's disk fault (node 1's reads fail) leaves node 1's DRBD disk attached, Inconsistent,
+and DRBD-05 must fail naming it. The setting goes back to ``detach`` after (``drbdadm
+adjust``) and the baseline is restored (the restore re-attaches the disk DRBD kept).
 
 Why pass_on shows only when reads fail: DRBD 8.4 passes on data I/O errors alone; a failed
 metadata write detaches whatever the setting (lab/qemu.py, DISK_READ_ERRORS).
@@ -27,7 +27,8 @@ from fixtures.scenarios.registry import SCENARIOS
 pytestmark = LAB_MARKS
 
 DRBD05 = "test_node1_detaches_its_failed_disk_and_serves_from_node2s_disk"
-# drbdsetup shows the options that differ from DRBD's defaults: detach, not pass_on
+# what DRBD runs, defaults included: plain `drbdsetup show` leaves out 8.4's default, detach
+SHOW = "drbdsetup show %s --show-defaults"
 DETACH = re.compile(r"^\s*on-io-error\s+detach;", re.M)
 
 
@@ -36,7 +37,7 @@ def test_drbd05_fails_when_the_failing_disk_is_passed_on(cluster, tmp_path):  # 
     res = cluster.inventory.drbd.resource
     conf = f"/etc/drbd.d/{res}.res"  # where the suite's provisioning writes the resource
     for node in cluster:
-        shown = node.run("drbdsetup show %s", res, check=True).stdout
+        shown = node.run(SHOW, res, check=True).stdout
         assert DETACH.search(shown), f"{node.name} does not run on-io-error detach:\n{shown}"
         node.run("cp -p %s %s.drbd05-test", conf, conf, check=True)
     reports = tmp_path / "reports"
@@ -44,7 +45,7 @@ def test_drbd05_fails_when_the_failing_disk_is_passed_on(cluster, tmp_path):  # 
         for node in cluster:
             node.run("sed -i 's/on-io-error detach;/on-io-error pass_on;/' %s && drbdadm adjust %s",
                      conf, res, check=True)
-            shown = node.run("drbdsetup show %s", res, check=True).stdout
+            shown = node.run(SHOW, res, check=True).stdout
             assert not DETACH.search(shown), f"{node.name} still detaches:\n{shown}"
         limit = 600 + SCENARIOS["disk_failure"].deadline(cluster.inventory)
         proc = subprocess.run(
@@ -65,6 +66,6 @@ def test_drbd05_fails_when_the_failing_disk_is_passed_on(cluster, tmp_path):  # 
         drbd05["message"])
     assert "Inconsistent" in drbd05["message"], drbd05["message"]  # kept, and failing
     for node in cluster:
-        assert DETACH.search(node.run("drbdsetup show %s", res, check=True).stdout), (
+        assert DETACH.search(node.run(SHOW, res, check=True).stdout), (
             f"{node.name}: on-io-error detach not back in force")
     assert not baseline.problems(cluster), "the lab was not back at its baseline afterwards"
