@@ -501,9 +501,9 @@ def test_a_scenario_reads_its_takeover_steps_after_its_body_even_when_it_failed(
     sc.t0, sc.log_marks = T0, {"node1": 10, "node2": 4}
     engine.Run.read_steps(run, sc, T0 + 50, "node1", "node2")
     assert calls == [({"node1": 10, "node2": 4}, T0, T0 + 50, "node1", "node2")]
-    assert sc.steps.scenario == "heartbeat-stop" and sc.steps.summary
+    assert sc.takeover.scenario == "heartbeat-stop" and sc.takeover.summary
     engine.Run.read_steps(run, sc, T0 + 50, "node1", "node2")
-    assert sc.steps.unavailable == "not available: node2: connection lost"
+    assert sc.takeover.unavailable == "not available: node2: connection lost"
     ev = Evidence()
     token = activate(ev)
     try:
@@ -511,7 +511,7 @@ def test_a_scenario_reads_its_takeover_steps_after_its_body_even_when_it_failed(
         sc.require()
     finally:
         deactivate(token)
-    assert ev.steps == [sc.steps]  # every test asserting on the scenario, once
+    assert ev.steps == [sc.takeover]  # every test asserting on the scenario, once
     assert "steps" not in sc.summary() and "log_marks" not in sc.summary()
 
 
@@ -529,3 +529,18 @@ def test_the_takeover_scenarios_name_their_window():
     until, releasing, acquiring = SCENARIOS["link_cut"].takeover(run, cut)
     assert until > T0 and (releasing, acquiring) == (None, "node2")
     assert SCENARIOS["role_flip"].takeover(run, sc) is None
+
+
+def test_no_record_shadows_the_takeover_steps_field():
+    """A record's own field named like the base's takeover steps replaced them with
+    something else (the role flip's own steps once did, and the report failed to write)."""
+    import dataclasses
+
+    from fixtures.scenarios import records
+
+    kinds = [c for c in vars(records).values()
+             if isinstance(c, type) and issubclass(c, records.Record)]
+    assert len(kinds) > 5
+    for kind in kinds:
+        field = next(f for f in dataclasses.fields(kind) if f.name == "takeover")
+        assert field.type == "TakeoverSteps | None", kind
