@@ -1,4 +1,5 @@
-"""Command line: up | down | status | ssh | power | link | disk | exec."""
+"""Command line: up | down | status | ssh | power | exec, and one command per fault QEMU
+toggles on a running node (lab.qemu.TOGGLES: link, disk)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fixtures.access.errors import SuiteError, printable
-from fixtures.access.fault_hooks import DISK, LINK, POWER
+from fixtures.access.fault_hooks import POWER
 from lab import accel as accel_mod
 from lab import (
     builds,
@@ -128,14 +129,10 @@ def build_parser() -> Parser:
     power.add_argument("--wait", action="store_true", help="on: wait until SSH answers")
     power.add_argument("--timeout", type=seconds, default=config.SSH_TIMEOUT_S)
 
-    link = sub.add_parser("link", help="plug or unplug a node's network cable")
-    link.add_argument("node", choices=names)
-    link.add_argument("state", choices=[LINK.undo, LINK.inject])
-
-    disk = sub.add_parser("disk", help="fail a node's DRBD backing disk (reads return I/O "
-                                       "errors) or restore it")
-    disk.add_argument("node", choices=names)
-    disk.add_argument("state", choices=[DISK.undo, DISK.inject])
+    for pair, toggle in qemu.TOGGLES.items():
+        fault = sub.add_parser(pair.verb, help=toggle.help)
+        fault.add_argument("node", choices=names)
+        fault.add_argument("state", choices=[pair.undo, pair.inject])
 
     ex = sub.add_parser("exec", help="run a host command inside the namespace")
     ex.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -589,19 +586,13 @@ def cmd_power(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_link(args: argparse.Namespace) -> int:
+def cmd_toggle(args: argparse.Namespace) -> int:
+    """``lab <verb> NODE <state>`` for a fault of lab.qemu.TOGGLES."""
     preflight.check_root()
     node = config.node_by_name(args.node)
-    qemu.set_link(node, args.state == LINK.undo)
-    print(f"{node.name}: link {args.state}")
-    return 0
-
-
-def cmd_disk(args: argparse.Namespace) -> int:
-    preflight.check_root()
-    node = config.node_by_name(args.node)
-    qemu.set_disk(node, failed=args.state == DISK.inject)
-    print(f"{node.name}: disk {args.state}")
+    pair = next(p for p in qemu.TOGGLES if p.verb == args.command)
+    qemu.TOGGLES[pair].set(node, args.state == pair.inject)
+    print(f"{node.name}: {pair.verb} {args.state}")
     return 0
 
 
@@ -619,8 +610,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "up": cmd_up, "down": cmd_down, "status": cmd_status, "ssh": cmd_ssh,
-    "power": cmd_power, "link": cmd_link, "disk": cmd_disk, "exec": cmd_exec,
-    "snapshot": cmd_snapshot,
+    "power": cmd_power, "exec": cmd_exec, "snapshot": cmd_snapshot,
+    **{pair.verb: cmd_toggle for pair in qemu.TOGGLES},
 }
 
 

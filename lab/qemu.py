@@ -9,9 +9,11 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixtures.access.fault_hooks import DISK, LINK, HookPair
 from lab import builds, cable, config, netns, snapshot
 from lab.config import LabNode
 from lab.errors import LabError
@@ -349,6 +351,24 @@ def set_disk(node: LabNode, failed: bool) -> None:
         {"driver": "raw", "node-name": DATA_FORMAT_NODE, "file": child}]})
     if not failed and DATA_FAILED_NODE in names:
         qmp(node, "blockdev-del", {"node-name": DATA_FAILED_NODE})
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A hard fault QEMU sets or takes back on a running node through its monitor."""
+
+    help: str  # the lab command's help
+    set: Callable[[LabNode, bool], None]  # True: the fault in place; False: undone
+
+
+# The faults `lab <verb> NODE <state>` toggles, by hook pair of the fault vocabulary
+# (fixtures/access/fault_hooks.py); the power pair is the lab's own command (it starts QEMU)
+TOGGLES: dict[HookPair, Toggle] = {
+    LINK: Toggle("plug or unplug a node's network cable",
+                 lambda node, on: set_link(node, up=not on)),
+    DISK: Toggle("fail a node's DRBD backing disk (reads return I/O errors) or restore it",
+                 lambda node, on: set_disk(node, failed=on)),
+}
 
 
 def rss_mib(pid: int) -> float:

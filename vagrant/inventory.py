@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from fixtures.access.fault_hooks import DISK, LINK, PAIRS, POWER
+from fixtures.access.fault_hooks import LINK, PAIRS, POWER
 from fixtures.resources.hypervisor import DEMO_GUEST_BANNER
 from lab import calibrate
 from lab import inventory as lab_inventory
@@ -103,16 +103,12 @@ def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str | None]:
     (fixtures/access/fault_hooks.py) as the provider's two commands, inject first; None
     where the provider has no way to cause the fault (its controls are then not run)."""
     vm_q = shlex.quote(vm)
-    # no command of either provider makes a running guest's disk return I/O errors (libvirt's
-    # only way is its unsupported QEMU monitor passthrough): DRBD-05 is not run on Vagrant
-    no_disk_failure = (None, None)
     if provider == "libvirt":
         virsh = f"virsh -c {LIBVIRT_URI}"
         commands = {
             POWER: (f"{virsh} destroy {vm_q}", f"{virsh} start {vm_q}"),
             LINK: (f"{virsh} domif-setlink {vm_q} {mac} down",
                    f"{virsh} domif-setlink {vm_q} {mac} up"),
-            DISK: no_disk_failure,
         }
     elif provider == "virtualbox":
         commands = {
@@ -120,14 +116,15 @@ def fault_hooks(provider: str, vm: str, mac: str) -> dict[str, str | None]:
                     f"VBoxManage startvm {vm_q} --type headless"),
             LINK: (f"VBoxManage controlvm {vm_q} setlinkstate2 off",
                    f"VBoxManage controlvm {vm_q} setlinkstate2 on"),
-            DISK: no_disk_failure,
         }
     else:
         raise VagrantInventoryError(
             f"unknown provider {provider!r} (one of {', '.join(PROVIDERS)})")
-    # a pair with no command here fails the unit tests (KeyError), not a run on Vagrant
+    # a pair neither provider can cause (the disk failure: no command of theirs makes a
+    # running guest's disk return I/O errors) has no command: its controls are not run
     return {hook: command for pair in PAIRS
-            for hook, command in zip(pair.hooks, commands[pair], strict=True)}
+            for hook, command in zip(pair.hooks, commands.get(pair, (None, None)),
+                                     strict=True)}
 
 
 def scan_host_key(address: str, netns: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.access.fault_hooks import DISK
+from fixtures.access.fault_hooks import PAIRS
 from lab import cli, preflight
 from lab.errors import LabError
 
@@ -26,9 +26,13 @@ def test_commands_parse() -> None:
     args = cli.parse_args(["power", "node2", "on", "--wait"])
     assert (args.node, args.state, args.wait) == ("node2", "on", True)
     assert cli.parse_args(["link", "node1", "down"]).state == "down"
-    # the disk fault's states are the vocabulary's (fixtures/access/fault_hooks.py)
-    for state in DISK.states:
-        assert cli.parse_args(["disk", "node1", state]).state == state
+    # every fault of the vocabulary (fixtures/access/fault_hooks.py) is a lab command taking
+    # its states: the lab's inventory calls `lab <verb> NODE <state>` for each hook
+    for pair in PAIRS:
+        for state in pair.states:
+            args = cli.parse_args([pair.verb, "node1", state])
+            assert (args.command, args.state) == (pair.verb, state)
+            assert args.command in cli.COMMANDS
     assert cli.parse_args(["ssh", "node1", "cat", "/proc/drbd"]).cmd == ["cat", "/proc/drbd"]
     assert cli.parse_args(["ssh", "node1"]).cmd == []
     assert cli.parse_args(["exec", "--", "pytest", "-x"]).cmd == ["pytest", "-x"]
